@@ -1,0 +1,337 @@
+"""Word-to-subword label alignment: hand-written cases and properties over arbitrary words.
+
+The property tests compare `xner.align` against two references computed here:
+- the tokenizer's own `word_ids()` on the same input, turned into labels by this file's code;
+- a per-word oracle: every word tokenized on its own. For the tiny tokenizer (Metaspace with
+  prepend_scheme="always", so every word is pre-tokenized and normalized on its own) the
+  concatenation of those pieces is exactly the in-context tokenization; the oracle tests check
+  that precondition on every example before relying on it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import datasets
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import (
+    any_sentences,
+    batches,
+    invisible_words,
+    max_lengths,
+    plain_words,
+    sentences,
+    tags,
+)
+from xner.align import LabelLoss, align_labels, encode, encode_counting_loss
+from xner.data import FEATURES
+
+IGNORE = -100  # REPORT.md: every non-first subword and every special token
+MODEL_MAX_LENGTH = 512  # xner.tiny's tokenizer
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def as_dataset(batch) -> datasets.Dataset:
+    return datasets.Dataset.from_dict(
+        {
+            "tokens": [list(words) for words, _ in batch],
+            "ner_tags": [list(tag_ids) for _, tag_ids in batch],
+            "langs": [["de"] * len(words) for words, _ in batch],
+        },
+        features=FEATURES,
+    )
+
+
+def encode_batch(tokenizer, batch, max_length):
+    return encode_counting_loss(
+        datasets.DatasetDict({"train": as_dataset(batch)}), tokenizer, max_length
+    )
+
+
+def labels_from_word_ids(word_ids, tag_ids) -> list[int]:
+    """Reference labels: the first position of each word id carries the word's tag."""
+    labels = [IGNORE] * len(word_ids)
+    seen = set()
+    for position, word in enumerate(word_ids):
+        if word is not None and word not in seen:
+            seen.add(word)
+            labels[position] = tag_ids[word]
+    return labels
+
+
+def per_word_pieces(tokenizer, words) -> list[list[int]]:
+    return [tokenizer(word, add_special_tokens=False)["input_ids"] for word in words]
+
+
+def oracle(tokenizer, words, tag_ids, max_length):
+    """Expected (input_ids, labels, kept word indices) from each word tokenized on its own.
+
+    The encoding is <s>, the words' pieces in order, </s>; truncation keeps the first
+    `max_length - 2` pieces. A word keeps a label iff it has a piece and its first piece lies
+    within those.
+    """
+    limit = max_length or MODEL_MAX_LENGTH
+    pieces = per_word_pieces(tokenizer, words)
+    content = [i for p in pieces for i in p][: limit - 2]
+    input_ids = [tokenizer.bos_token_id, *content, tokenizer.eos_token_id]
+    labels = [IGNORE] * len(input_ids)
+    kept = []
+    position = 1  # after <s>
+    for index, (piece, tag) in enumerate(zip(pieces, tag_ids, strict=True)):
+        if piece and position < len(input_ids) - 1:
+            labels[position] = tag
+            kept.append(index)
+        position += len(piece)
+    return input_ids, labels, kept
+
+
+# --- align_labels on hand-written word_ids -------------------------------------------------
+
+
+def test_align_labels_tags_first_subword_only():
+    # <s> w0 w0 w1 w2 w2 w2 </s>
+    word_ids = [None, 0, 0, 1, 2, 2, 2, None]
+    assert align_labels(word_ids, [1, 2, 5]) == [IGNORE, 1, IGNORE, 2, 5, IGNORE, IGNORE, IGNORE]
+
+
+def test_align_labels_word_without_subword_does_not_shift_later_tags():
+    # Word 1 vanished in the tokenizer: word 2 must keep its own tag (6), not word 1's (4).
+    word_ids = [None, 0, 2, 2, 3, None]
+    assert align_labels(word_ids, [3, 4, 6, 0]) == [IGNORE, 3, 6, IGNORE, 0, IGNORE]
+
+
+def test_align_labels_consecutive_vanished_words():
+    word_ids = [None, 3, None]
+    assert align_labels(word_ids, [1, 2, 3, 4]) == [IGNORE, 4, IGNORE]
+
+
+def test_align_labels_truncated_words_get_no_label():
+    # Words 2 and 3 were cut off; word 1 lost its second subword to truncation.
+    word_ids = [None, 0, 1, None]
+    assert align_labels(word_ids, [1, 2, 3, 4]) == [IGNORE, 1, 2, IGNORE]
+
+
+def test_align_labels_same_tag_on_adjacent_words_is_kept_per_word():
+    # Two single-subword words with equal tags are two labelled positions, not one.
+    word_ids = [None, 0, 1, 1, None]
+    assert align_labels(word_ids, [2, 2]) == [IGNORE, 2, 2, IGNORE, IGNORE]
+
+
+def test_align_labels_only_special_tokens():
+    assert align_labels([None, None], [1, 2]) == [IGNORE, IGNORE]
+    assert align_labels([], []) == []
+
+
+# --- encode on hand-written sentences ------------------------------------------------------
+
+
+def test_encode_control_only_word_vanishes_without_shifting_labels(tokenizer):
+    words, tag_ids = ["a", "\x01\x02", "b"], [1, 2, 3]
+    (encoded, losses) = encode_batch(tokenizer, [(words, tag_ids)], None)
+    row = encoded["train"][0]
+    # Precondition on the tokenizer, so that the expected labels below are right.
+    assert tokenizer.convert_ids_to_tokens(row["input_ids"]) == ["<s>", "▁", "a", "▁b", "</s>"]
+    # "a" -> "▁", "a" (first subword "▁" gets tag 1); "\x01\x02" -> nothing; "b" -> "▁b" (3).
+    assert row["labels"] == [IGNORE, 1, IGNORE, 3, IGNORE]
+    assert losses["train"] == LabelLoss(words=3, truncated=0, no_subword=1)
+
+
+def test_encode_truncation_hand_example(tokenizer):
+    words, tag_ids = ["a", "b", "c", "d"], [5, 6, 1, 2]
+    (encoded, losses) = encode_batch(tokenizer, [(words, tag_ids)], 5)
+    row = encoded["train"][0]
+    # max_length 5 leaves 3 positions between <s> and </s>: "▁", "a" (word a), "▁b" (word b).
+    assert tokenizer.convert_ids_to_tokens(row["input_ids"]) == ["<s>", "▁", "a", "▁b", "</s>"]
+    assert row["labels"] == [IGNORE, 5, IGNORE, 6, IGNORE]
+    assert losses["train"] == LabelLoss(words=4, truncated=2, no_subword=0)
+
+
+def test_encode_word_split_by_truncation_keeps_its_label(tokenizer):
+    # "a" is "▁", "a": with max_length 3 only "▁" survives, and it still carries a's tag.
+    (encoded, losses) = encode_batch(tokenizer, [(["a", "b"], [3, 4])], 3)
+    row = encoded["train"][0]
+    assert tokenizer.convert_ids_to_tokens(row["input_ids"]) == ["<s>", "▁", "</s>"]
+    assert row["labels"] == [IGNORE, 3, IGNORE]
+    assert losses["train"] == LabelLoss(words=2, truncated=1, no_subword=0)
+
+
+def test_encode_leaves_only_model_columns_in_every_split(tokenizer):
+    ds = as_dataset([(["Paris"], [5]), (["der", "Herr"], [0, 0])])
+    dd = datasets.DatasetDict({"train": ds, "validation": ds.select([1]), "test": ds.select([0])})
+    encoded = encode(dd, tokenizer, max_length=16)
+    assert set(encoded) == {"train", "validation", "test"}
+    for split in encoded.values():
+        assert sorted(split.column_names) == ["attention_mask", "input_ids", "labels"]
+    assert encoded.num_rows == {"train": 2, "validation": 1, "test": 1}
+
+
+def test_encode_counts_losses_per_split(tokenizer):
+    train = as_dataset([(["a", "\x01"], [1, 2])])  # one vanished word
+    test = as_dataset([(["a", "b", "c", "d"], [1, 2, 3, 4])])  # two truncated at max_length 5
+    _, losses = encode_counting_loss(
+        datasets.DatasetDict({"train": train, "test": test}), tokenizer, max_length=5
+    )
+    assert losses == {
+        "train": LabelLoss(words=2, truncated=0, no_subword=1),
+        "test": LabelLoss(words=4, truncated=2, no_subword=0),
+    }
+    assert losses["test"].total == 2
+
+
+def test_encode_warns_only_when_words_lose_labels(tokenizer, caplog):
+    with caplog.at_level(logging.WARNING, logger="xner.align"):
+        encode_batch(tokenizer, [(["a", "b"], [1, 2])], None)
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="xner.align"):
+        encode_batch(tokenizer, [(["a", "b", "c", "d"], [1, 2, 3, 4])], 5)
+    assert len(caplog.records) == 1
+    assert "2 of 4 words" in caplog.text
+
+
+def test_encode_default_max_length_is_the_tokenizers(tokenizer):
+    words = ["a"] * 600  # 1,200 pieces, cut at 512 positions
+    (encoded, losses) = encode_batch(tokenizer, [(words, [1] * 600)], None)
+    assert len(encoded["train"][0]["input_ids"]) == MODEL_MAX_LENGTH
+    # 510 content positions hold the two pieces of words 0..254.
+    assert losses["train"] == LabelLoss(words=600, truncated=345, no_subword=0)
+
+
+def test_encode_without_a_known_max_length_raises(tokenizer, monkeypatch):
+    monkeypatch.setattr(tokenizer, "model_max_length", int(1e30))
+    with pytest.raises(ValueError, match="max_length"):
+        encode_batch(tokenizer, [(["a"], [1])], None)
+
+
+# --- properties ----------------------------------------------------------------------------
+
+
+@given(sentence=any_sentences)
+def test_per_word_oracle_is_valid_for_the_tiny_tokenizer(tokenizer, sentence):
+    """Precondition of the oracle: in-context pieces == each word's own pieces, in order."""
+    words, _ = sentence
+    in_context = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+    assert in_context["input_ids"] == [i for p in per_word_pieces(tokenizer, words) for i in p]
+    word_ids = in_context.word_ids()
+    counts = [len(p) for p in per_word_pieces(tokenizer, words)]
+    assert [word_ids.count(i) for i in range(len(words))] == counts
+
+
+@given(batch=batches, max_length=max_lengths)
+def test_each_kept_word_labels_exactly_its_first_subword(tokenizer, batch, max_length):
+    (encoded, losses) = encode_batch(tokenizer, batch, max_length)
+    rows = encoded["train"]
+    assert sorted(rows.column_names) == ["attention_mask", "input_ids", "labels"]
+    assert rows.num_rows == len(batch)
+    limit = max_length or MODEL_MAX_LENGTH
+    expected_truncated = expected_no_subword = 0
+    for row, (words, tag_ids) in zip(rows, batch, strict=True):
+        labels = row["labels"]
+        assert len(labels) == len(row["input_ids"]) == len(row["attention_mask"]) <= limit
+
+        # Reference 1: the tokenizer's own word_ids on the same input.
+        reference = tokenizer(words, is_split_into_words=True, truncation=True, max_length=limit)
+        assert row["input_ids"] == reference["input_ids"]
+        assert labels == labels_from_word_ids(reference.word_ids(), tag_ids)
+
+        # Reference 2: the per-word oracle, independent of word_ids.
+        oracle_ids, oracle_labels, kept = oracle(tokenizer, words, tag_ids, max_length)
+        assert row["input_ids"] == oracle_ids, "oracle precondition failed, not an xner bug"
+        assert labels == oracle_labels
+
+        # Reading the labels back gives the tags of exactly the words that kept a subword.
+        assert [label for label in labels if label != IGNORE] == [tag_ids[i] for i in kept]
+        assert labels[0] == labels[-1] == IGNORE  # <s> and </s>
+
+        counts = [len(p) for p in per_word_pieces(tokenizer, words)]
+        expected_no_subword += sum(1 for n in counts if n == 0)
+        expected_truncated += sum(1 for i, n in enumerate(counts) if n and i not in kept)
+
+    n_words = sum(len(words) for words, _ in batch)
+    n_labelled = sum(1 for row in rows for label in row["labels"] if label != IGNORE)
+    loss = losses["train"]
+    assert loss.words == n_words
+    assert loss.truncated + loss.no_subword == loss.total == n_words - n_labelled
+    assert (loss.truncated, loss.no_subword) == (expected_truncated, expected_no_subword)
+
+
+@given(
+    batch=st.lists(sentences(min_words=3, max_words=40, word=plain_words), min_size=1, max_size=4),
+    max_length=st.integers(4, 20),
+)
+def test_truncation_never_moves_a_label_to_another_word(tokenizer, batch, max_length):
+    (encoded, losses) = encode_batch(tokenizer, batch, max_length)
+    assume(losses["train"].truncated > 0)
+    for row, (words, tag_ids) in zip(encoded["train"], batch, strict=True):
+        reference = tokenizer(
+            words, is_split_into_words=True, truncation=True, max_length=max_length
+        )
+        word_ids = reference.word_ids()
+        for position, label in enumerate(row["labels"]):
+            word = word_ids[position]
+            if label != IGNORE:
+                # the position belongs to a word, is that word's first, and has its tag
+                assert word is not None
+                assert word_ids.index(word) == position
+                assert label == tag_ids[word]
+        _, oracle_labels, _ = oracle(tokenizer, words, tag_ids, max_length)
+        assert row["labels"] == oracle_labels
+
+
+@st.composite
+def sentences_with_invisible_words(draw):
+    """Visible words with zero-width/control-only words inserted anywhere."""
+    visible = draw(st.lists(st.tuples(plain_words, tags), min_size=1, max_size=15))
+    pairs = list(visible)
+    for _ in range(draw(st.integers(1, 8))):
+        at = draw(st.integers(0, len(pairs)))
+        pairs.insert(at, (draw(invisible_words), draw(tags)))
+    return [w for w, _ in pairs], [t for _, t in pairs]
+
+
+@given(sentence=sentences_with_invisible_words())
+def test_invisible_words_do_not_shift_later_labels(tokenizer, sentence):
+    words, tag_ids = sentence
+    (encoded, losses) = encode_batch(tokenizer, [sentence], None)
+    labels = encoded["train"][0]["labels"]
+    counts = [len(p) for p in per_word_pieces(tokenizer, words)]
+    # Every word with a piece keeps its own tag, in order; vanished words are simply skipped.
+    assert [lab for lab in labels if lab != IGNORE] == [
+        tag for tag, n in zip(tag_ids, counts, strict=True) if n
+    ]
+    _, oracle_labels, _ = oracle(tokenizer, words, tag_ids, None)
+    assert labels == oracle_labels
+    assert losses["train"] == LabelLoss(
+        words=len(words), truncated=0, no_subword=sum(1 for n in counts if n == 0)
+    )
+
+
+# One map() call per sentence makes this the slowest property: half the profile's examples.
+@settings(max_examples=max(settings.default.max_examples // 2, 1))
+@given(batch=batches, max_length=max_lengths)
+def test_batched_and_one_at_a_time_encoding_agree(tokenizer, batch, max_length):
+    dataset = as_dataset(batch)
+    (together, together_loss) = encode_counting_loss(
+        datasets.DatasetDict({"all": dataset}), tokenizer, max_length
+    )
+    # One split per sentence: every map() batch holds exactly one sentence.
+    (singles, single_losses) = encode_counting_loss(
+        datasets.DatasetDict({f"s{i}": dataset.select([i]) for i in range(len(batch))}),
+        tokenizer,
+        max_length,
+    )
+    together_rows = together["all"].to_list()
+    for i in range(len(batch)):
+        assert singles[f"s{i}"].to_list() == [together_rows[i]]
+    assert together_loss["all"] == LabelLoss(
+        words=sum(loss.words for loss in single_losses.values()),
+        truncated=sum(loss.truncated for loss in single_losses.values()),
+        no_subword=sum(loss.no_subword for loss in single_losses.values()),
+    )
+    # encode() is encode_counting_loss() without the counts.
+    plain = encode(datasets.DatasetDict({"all": dataset}), tokenizer, max_length)
+    assert plain["all"].to_list() == together_rows

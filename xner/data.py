@@ -1,0 +1,293 @@
+"""PAN-X loading: from the hub, from XTREME's TSV download, or from parquet files laid out as on
+the hub; plus the report's corpus sampling, few-shot subsets and multilingual concatenation.
+
+Every loader returns the hub's exact schema, so nothing downstream knows where data came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import datasets
+
+TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+ENTITY_TYPES = ("PER", "ORG", "LOC")
+SPLITS = ("train", "validation", "test")
+# XTREME names the validation file "dev".
+_FILE_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
+
+# The 40 PAN-X languages XTREME distributes (configs PAN-X.<lang> of google/xtreme).
+PANX_LANGS = (
+    "af", "ar", "bg", "bn", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "he", "hi",
+    "hu", "id", "it", "ja", "jv", "ka", "kk", "ko", "ml", "mr", "ms", "my", "nl", "pt", "ru",
+    "sw", "ta", "te", "th", "tl", "tr", "ur", "vi", "yo", "zh",
+)  # fmt: skip
+
+# REPORT.md: each split of each language keeps this fraction of its rows.
+REPORT_FRACTIONS: Mapping[str, float] = {"de": 0.629, "fr": 0.229, "it": 0.084, "en": 0.059}
+CORPUS_SEED = 0
+SUBSET_SEED = 42
+
+FEATURES = datasets.Features(
+    {
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=list(TAGS))),
+        "langs": datasets.Sequence(datasets.Value("string")),
+    }
+)
+
+
+class PanxFormatError(ValueError):
+    """A PAN-X file that cannot be read as such; the message names the file and line."""
+
+
+def check_lang(lang: str) -> str:
+    """Return `lang` if XTREME has PAN-X data for it, else raise a ValueError listing them."""
+    if lang not in PANX_LANGS:
+        raise ValueError(f"unknown PAN-X language {lang!r}; XTREME has: {', '.join(PANX_LANGS)}")
+    return lang
+
+
+def load_panx(lang: str, source: str | Path = "hub") -> datasets.DatasetDict:
+    """Load one PAN-X language as a DatasetDict with splits train, validation and test.
+
+    `source` is "hub" (google/xtreme, config PAN-X.<lang>), "synthetic" (xner's generated
+    PAN-X, seed 0, for the CPU profile) or a directory holding either XTREME's TSV download
+    (`train-<lang>.tsv`, `dev-<lang>.tsv`, `test-<lang>.tsv`, directly or in a `<lang>/`
+    folder) or the hub's parquet layout (`PAN-X.<lang>/<split>-*.parquet`).
+    """
+    check_lang(lang)
+    if str(source) == "hub":
+        return _load_hub(lang)
+    if str(source) == "synthetic":
+        from xner.synthetic import synthetic_panx
+
+        return synthetic_panx(lang)
+    root = Path(source)
+    if not root.is_dir():
+        raise FileNotFoundError(f"PAN-X source {str(root)!r} is not a directory (or 'hub')")
+    for folder in (root, root / lang):
+        if (folder / f"train-{lang}.tsv").exists():
+            return _load_tsv_dir(folder, lang)
+    parquet_dir = root / f"PAN-X.{lang}"
+    if parquet_dir.is_dir():
+        return _load_parquet_dir(parquet_dir, lang)
+    raise FileNotFoundError(
+        f"no PAN-X data for {lang!r} under {str(root)!r}: expected train-{lang}.tsv, "
+        f"dev-{lang}.tsv and test-{lang}.tsv there or in {lang}/, or PAN-X.{lang}/*.parquet"
+    )
+
+
+def _load_hub(lang: str) -> datasets.DatasetDict:
+    from xner.hub import hub_call  # one place turns "hub unreachable" into advice
+
+    dd = hub_call(
+        lambda: datasets.load_dataset("google/xtreme", name=f"PAN-X.{lang}"),
+        what=f"PAN-X.{lang} from google/xtreme",
+        local_hint="pass a directory with XTREME's TSV files or the hub's parquet files "
+        "(--data DIR / --xner-data DIR)",
+    )
+    return datasets.DatasetDict({s: dd[s].cast(FEATURES) for s in SPLITS})
+
+
+def _load_tsv_dir(folder: Path, lang: str) -> datasets.DatasetDict:
+    splits = {}
+    for split in SPLITS:
+        path = folder / f"{_FILE_SPLIT[split]}-{lang}.tsv"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: missing; PAN-X needs train, dev and test files")
+        rows = read_tsv(path, lang)
+        splits[split] = datasets.Dataset.from_dict(rows, features=FEATURES)
+    return datasets.DatasetDict(splits)
+
+
+def read_tsv(path: str | Path, lang: str) -> dict[str, list[list]]:
+    """Read one XTREME PAN-X TSV file into columns tokens, ner_tags (tag ids) and langs.
+
+    One `token<TAB>tag` line per token and a blank line between sentences. Raw XTREME files
+    prefix every token with `<lang>:`; a file is raw when its first token has the prefix, and
+    then every token must have it. Errors name the file and the line.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise PanxFormatError(f"{path}:{line}: bytes that are not UTF-8 ({err.reason})") from None
+    tag_ids = {tag: i for i, tag in enumerate(TAGS)}
+    prefix = f"{lang}:"
+    raw: bool | None = None
+    columns: dict[str, list[list]] = {"tokens": [], "ner_tags": [], "langs": []}
+    tokens: list[str] = []
+    tags: list[int] = []
+
+    def end_sentence() -> None:
+        if tokens:
+            columns["tokens"].append(list(tokens))
+            columns["ner_tags"].append(list(tags))
+            columns["langs"].append([lang] * len(tokens))
+            tokens.clear()
+            tags.clear()
+
+    # split("\n") rather than splitlines(): the latter also breaks on U+2028, U+0085 and
+    # other characters that may sit inside a token.
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            end_sentence()
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2:
+            what = "no tab" if len(fields) == 1 else f"{len(fields)} tab-separated fields"
+            raise PanxFormatError(f"{path}:{number}: expected 'token<TAB>tag', found {what}")
+        token, tag = fields[0], fields[1].strip()
+        if raw is None:
+            raw = token.startswith(prefix)
+        if raw:
+            if not token.startswith(prefix):
+                raise PanxFormatError(
+                    f"{path}:{number}: token {token!r} lacks the {prefix!r} prefix the file's "
+                    "first token has"
+                )
+            token = token[len(prefix) :]
+        if not token:
+            raise PanxFormatError(f"{path}:{number}: empty token")
+        if tag not in tag_ids:
+            raise PanxFormatError(
+                f"{path}:{number}: unknown tag {tag!r}; PAN-X tags are {', '.join(TAGS)}"
+            )
+        tokens.append(token)
+        tags.append(tag_ids[tag])
+    end_sentence()
+    if not columns["tokens"]:
+        raise PanxFormatError(f"{path}: empty split, no sentences")
+    return columns
+
+
+def _load_parquet_dir(folder: Path, lang: str) -> datasets.DatasetDict:
+    splits = {}
+    for split in SPLITS:
+        files = sorted(folder.glob(f"{split}-*.parquet"))
+        if not files:
+            raise FileNotFoundError(f"{folder}: no {split}-*.parquet file")
+        ds = datasets.load_dataset(
+            "parquet", data_files={split: [str(f) for f in files]}, split=split
+        )
+        missing = set(FEATURES) - set(ds.column_names)
+        if missing:
+            raise PanxFormatError(f"{files[0]}: missing column(s) {', '.join(sorted(missing))}")
+        _check_rows(ds, files, split)
+        splits[split] = ds.select_columns(list(FEATURES)).cast(FEATURES)
+    return datasets.DatasetDict(splits)
+
+
+def _check_rows(ds: datasets.Dataset, files: list[Path], split: str) -> None:
+    """Reject empty splits, rows whose columns differ in length, and unknown tag ids."""
+    if ds.num_rows == 0:
+        raise PanxFormatError(f"{files[0]}: empty split {split!r}, no sentences")
+    tag_feature = ds.features["ner_tags"].feature
+    names = getattr(tag_feature, "names", None)
+    if names is not None and list(names) != list(TAGS):
+        raise PanxFormatError(f"{files[0]}: ner_tags names {names} are not PAN-X's {list(TAGS)}")
+    for row, (tokens, tags, langs) in enumerate(
+        zip(ds["tokens"], ds["ner_tags"], ds["langs"], strict=True)
+    ):
+        if not len(tokens) == len(tags) == len(langs):
+            raise PanxFormatError(
+                f"{_row_place(files, ds, row)}: {len(tokens)} tokens but {len(tags)} tags "
+                f"and {len(langs)} langs"
+            )
+        bad = [t for t in tags if not 0 <= t < len(TAGS)]
+        if bad:
+            raise PanxFormatError(f"{_row_place(files, ds, row)}: unknown tag id {bad[0]}")
+
+
+def _row_place(files: list[Path], ds: datasets.Dataset, row: int) -> str:
+    # One file is the common case; with several, the row number is across their concatenation.
+    where = str(files[0]) if len(files) == 1 else f"{files[0].parent}/{{{len(files)} files}}"
+    return f"{where}: row {row}"
+
+
+def write_tsv(dataset: datasets.Dataset, path: str | Path, raw: bool = False) -> Path:
+    """Write a PAN-X split as XTREME TSV (`raw=True` adds the `<lang>:` token prefix)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = dataset.features["ner_tags"].feature.names
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for tokens, tags, langs in zip(
+            dataset["tokens"], dataset["ner_tags"], dataset["langs"], strict=True
+        ):
+            for token, tag, lang in zip(tokens, tags, langs, strict=True):
+                out.write(f"{lang}:{token}\t{names[tag]}\n" if raw else f"{token}\t{names[tag]}\n")
+            out.write("\n")
+    return path
+
+
+def write_xtreme(dd: datasets.DatasetDict, directory: str | Path, lang: str, raw: bool = False):
+    """Write a PAN-X DatasetDict as XTREME's train-/dev-/test-<lang>.tsv files in `directory`."""
+    for split in SPLITS:
+        write_tsv(dd[split], Path(directory) / f"{_FILE_SPLIT[split]}-{lang}.tsv", raw=raw)
+    return Path(directory)
+
+
+def load_corpus(
+    langs: Iterable[str],
+    source: str | Path = "hub",
+    fractions: Mapping[str, float] | None = REPORT_FRACTIONS,
+    seed: int = CORPUS_SEED,
+) -> dict[str, datasets.DatasetDict]:
+    """Load several PAN-X languages, each split cut to the report's fraction of its rows.
+
+    Each split is shuffled with `seed` and its first `int(fraction * num_rows)` rows kept, as
+    REPORT.md describes; `fractions=None` keeps every split whole.
+    """
+    corpus = {}
+    for lang in langs:
+        dd = load_panx(lang, source)
+        if fractions is not None:
+            if lang not in fractions:
+                raise ValueError(
+                    f"no corpus fraction for {lang!r}; fractions has {list(fractions)}"
+                )
+            dd = sample_fraction(dd, fractions[lang], seed)
+        corpus[lang] = dd
+    return corpus
+
+
+def sample_fraction(dd: datasets.DatasetDict, fraction: float, seed: int) -> datasets.DatasetDict:
+    """Shuffle each split with `seed` and keep its first `int(fraction * num_rows)` rows."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"corpus fraction must be in (0, 1], got {fraction}")
+    return datasets.DatasetDict(
+        {
+            split: ds.shuffle(seed=seed).select(range(int(fraction * ds.num_rows)))
+            for split, ds in dd.items()
+        }
+    )
+
+
+def few_shot_subset(train: datasets.Dataset, n: int, seed: int = SUBSET_SEED) -> datasets.Dataset:
+    """The first `n` rows after `shuffle(seed)`: subsets of growing `n` nest in one another."""
+    if not 0 < n <= train.num_rows:
+        raise ValueError(f"few-shot size {n} must be between 1 and the {train.num_rows} rows")
+    return train.shuffle(seed=seed).select(range(n))
+
+
+def concat_languages(
+    corpus: Mapping[str, datasets.DatasetDict], langs: Iterable[str], seed: int = SUBSET_SEED
+) -> datasets.DatasetDict:
+    """Train and validation splits of `langs` concatenated and shuffled with `seed`."""
+    langs = list(langs)
+    missing = [lang for lang in langs if lang not in corpus]
+    if missing:
+        raise KeyError(f"languages {missing} not in the corpus ({list(corpus)})")
+    return datasets.DatasetDict(
+        {
+            split: datasets.concatenate_datasets([corpus[lang][split] for lang in langs]).shuffle(
+                seed=seed
+            )
+            for split in ("train", "validation")
+        }
+    )

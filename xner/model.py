@@ -1,0 +1,85 @@
+"""Tokenizer and token-classification model with the PAN-X labels: from the hub, from a local
+folder written by `save_pretrained`, or the tiny CPU model (`"tiny"`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import transformers
+
+from xner.data import TAGS
+from xner.hub import hub_call
+
+TINY = "tiny"
+DEFAULT_MODEL = "xlm-roberta-base"
+_LOCAL_HINT = (
+    "save a copy once with save_pretrained (tokenizer and model, safetensors weights) on a "
+    "machine that can reach the hub, and pass its folder (--model DIR / --xner-model DIR)"
+)
+
+
+def label_maps() -> dict[str, dict]:
+    """`id2label` and `label2id` for the PAN-X tags, as model configurations take them."""
+    return {
+        "id2label": dict(enumerate(TAGS)),
+        "label2id": {tag: i for i, tag in enumerate(TAGS)},
+    }
+
+
+def _is_local(name_or_path: str) -> bool:
+    path = Path(name_or_path)
+    if path.is_dir():
+        return True
+    if path.exists() or name_or_path.startswith((".", "/", "~")):
+        raise FileNotFoundError(
+            f"model path {name_or_path!r} is not a folder written by save_pretrained"
+        )
+    return False
+
+
+def load_tokenizer(name_or_path: str = DEFAULT_MODEL):
+    """The fast tokenizer of a hub model, a local folder, or the tiny model."""
+    if name_or_path == TINY:
+        from xner.tiny import tiny_tokenizer
+
+        return tiny_tokenizer()
+    if _is_local(name_or_path):
+        tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
+    else:
+        tokenizer = hub_call(
+            lambda: transformers.AutoTokenizer.from_pretrained(name_or_path),
+            what=f"the tokenizer of {name_or_path!r}",
+            local_hint=_LOCAL_HINT,
+        )
+    if not tokenizer.is_fast:
+        raise TypeError(f"{name_or_path!r} has no fast tokenizer; label alignment needs word_ids()")
+    return tokenizer
+
+
+def new_model(name_or_path: str, vocab_size: int) -> torch.nn.Module:
+    """A fresh token classifier: pretrained encoder plus a new head, or the tiny random model.
+
+    Call `transformers.set_seed` first: the head (and the whole tiny model) is initialised
+    from torch's random state.
+    """
+    if name_or_path == TINY:
+        from xner.tiny import tiny_config
+
+        return transformers.XLMRobertaForTokenClassification(
+            tiny_config(vocab_size, **label_maps())
+        )
+    kwargs = dict(
+        num_labels=len(TAGS),
+        use_safetensors=True,  # never unpickle weights
+        trust_remote_code=False,
+        **label_maps(),
+    )
+    load = transformers.AutoModelForTokenClassification.from_pretrained
+    if _is_local(name_or_path):
+        return load(name_or_path, local_files_only=True, **kwargs)
+    return hub_call(
+        lambda: load(name_or_path, **kwargs),
+        what=f"the model {name_or_path!r}",
+        local_hint=_LOCAL_HINT,
+    )

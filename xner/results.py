@@ -1,0 +1,150 @@
+"""Result records and the results file: `{"schema": 1, "run": {...}, "results": [...]}`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Result:
+    """One (training configuration, evaluation language, seed) outcome.
+
+    Field names are a public contract: users' scripts read them from results.json.
+    """
+
+    strategy: str
+    train_langs: list[str]
+    train_size: int  # sentences trained on
+    eval_lang: str
+    seed: int
+    f1: float
+    precision: float
+    recall: float
+    per_type: dict[str, float]
+    n_test: int  # test sentences scored
+    model: str
+    data_source: str
+    train_seconds: float
+    eval_seconds: float
+    versions: dict[str, str]
+    device: str
+    config: str = ""  # the training configuration's label: de, fr:1000, de+fr, all
+    profile: str = ""
+    strategy_version: int = 1
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Result:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"result record has unknown fields {sorted(unknown)}")
+        return cls(**data)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries that can move a figure."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("xner", "torch", "transformers", "datasets", "tokenizers", "seqeval"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def device_name() -> str:
+    """`cuda:<GPU name>` when CUDA is used, else `cpu:<n threads>`."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return f"cpu:{torch.get_num_threads()} threads"
+
+
+def run_facts() -> dict:
+    """Facts about the run as a whole: when, where, which commit."""
+    return {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions(),
+        "device": device_name(),
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+@dataclass
+class ResultsFile:
+    """What a results.json holds."""
+
+    results: list[Result]
+    run: dict = field(default_factory=dict)
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write `text` to `path` through a temporary file, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_results(path: str | Path, results: Iterable[Result], run: dict | None = None) -> Path:
+    """Write results as JSON, atomically."""
+    payload = {
+        "schema": SCHEMA,
+        "run": run if run is not None else run_facts(),
+        "results": [r.to_dict() for r in results],
+    }
+    return write_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def load_results(path: str | Path) -> ResultsFile:
+    """Read a results.json, checking its schema."""
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+    if not isinstance(payload, dict) or payload.get("schema") != SCHEMA:
+        found = payload.get("schema") if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{path}: results schema {found!r}, this xner reads schema {SCHEMA}")
+    try:
+        results = [Result.from_dict(r) for r in payload["results"]]
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path}: malformed results ({err})") from None
+    return ResultsFile(results=results, run=payload.get("run", {}))

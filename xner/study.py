@@ -1,0 +1,186 @@
+"""Running training configurations: data prepared once per session, finished configurations
+cached on disk under a key of everything that can move their figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, replace
+from functools import cached_property
+from pathlib import Path
+
+import datasets
+
+from xner.align import encode
+from xner.data import concat_languages, few_shot_subset, load_corpus
+from xner.model import TINY, load_tokenizer
+from xner.profiles import Profile
+from xner.results import Result, device_name, versions, write_atomic
+from xner.scenarios import TrainConfig
+from xner.train import evaluate, finetune
+
+logger = logging.getLogger(__name__)
+
+
+def code_fingerprint() -> str:
+    """A hash of xner's own source: any code change invalidates cached results."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _source_fingerprint(source: str) -> str:
+    """For a local folder, every file's name, size and modification time; else the name."""
+    path = Path(source)
+    if source in ("hub", "synthetic", TINY) or not path.is_dir():
+        return source
+    stats = sorted(
+        (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in path.rglob("*")
+        if p.is_file()
+    )
+    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+
+
+class Study:
+    """Trains and scores configurations of one profile with one model and data source."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        model: str | None = None,
+        data: str | None = None,
+        cache_dir: str | Path | None = None,
+        force: bool = False,
+        progress: bool = True,
+    ):
+        self.profile = profile
+        self.model = model or profile.model
+        self.data = str(data or profile.data)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.force = force
+        self.progress = progress
+        self._encoded: dict[str, datasets.DatasetDict] = {}
+        self.trained: list[str] = []  # labels of configurations trained (not cached) here
+
+    @cached_property
+    def tokenizer(self):
+        return load_tokenizer(self.model)
+
+    def encoded(self, lang: str) -> datasets.DatasetDict:
+        """The profile's corpus for `lang`, encoded once per session."""
+        if lang not in self._encoded:
+            corpus = load_corpus([lang], self.data, self.profile.fractions)
+            self._encoded[lang] = encode(corpus[lang], self.tokenizer)
+        return self._encoded[lang]
+
+    def cache_key(self, config: TrainConfig, seed: int) -> str:
+        """Hash of every input that can move the configuration's figures."""
+        inputs = {
+            "config": asdict(config),
+            "seed": seed,
+            "profile": self.profile.name,
+            "model": self.model,
+            "model_files": _source_fingerprint(self.model),
+            "data": self.data,
+            "data_files": _source_fingerprint(self.data),
+            "fractions": dict(self.profile.fractions or {}),
+            "recipe": asdict(self.profile.recipe),
+            "code": code_fingerprint(),
+            "versions": versions(),
+            "device": device_name(),
+        }
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+    def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        name = config.label.replace(":", "-").replace("+", "_")
+        key = self.cache_key(config, seed)[:16]
+        return self.cache_dir / f"{config.strategy}-{name}-seed{seed}-{key}.json"
+
+    def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
+        """Results of `config` on each of its evaluation languages: cached, or trained now."""
+        cache = self._cache_path(config, seed)
+        if cache is not None and cache.exists() and not self.force:
+            logger.info("%s seed %d: cached in %s", config.label, seed, cache)
+            return [Result.from_dict(r) for r in json.loads(cache.read_text())]
+        results = self._train_and_score(config, seed)
+        if cache is not None:
+            write_atomic(cache, json.dumps([r.to_dict() for r in results], indent=1))
+        return results
+
+    def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
+        """Encoded train and validation splits of `config`."""
+        if len(config.train_langs) == 1:
+            data = self.encoded(config.train_langs[0])
+        else:
+            data = concat_languages(
+                {lang: self.encoded(lang) for lang in config.train_langs}, config.train_langs
+            )
+        if config.size is not None:
+            data = datasets.DatasetDict(
+                train=few_shot_subset(data["train"], config.size), validation=data["validation"]
+            )
+        return data
+
+    def _train_and_score(self, config: TrainConfig, seed: int) -> list[Result]:
+        data = self.training_data(config)
+        recipe = self.profile.recipe
+        start = time.perf_counter()
+        model = finetune(
+            self.model,
+            self.tokenizer,
+            data["train"],
+            data["validation"],
+            recipe,
+            seed=seed,
+            progress=self.progress,
+            description=f"{self.profile.name} {config.label} seed {seed}",
+        )
+        train_seconds = time.perf_counter() - start
+        self.trained.append(config.label)
+        template = Result(
+            strategy=config.strategy,
+            train_langs=list(config.train_langs),
+            train_size=data["train"].num_rows,
+            eval_lang="",
+            seed=seed,
+            f1=0.0,
+            precision=0.0,
+            recall=0.0,
+            per_type={},
+            n_test=0,
+            model=self.model,
+            data_source=self.data,
+            train_seconds=round(train_seconds, 3),
+            eval_seconds=0.0,
+            versions=versions(),
+            device=device_name(),
+            config=config.label,
+            profile=self.profile.name,
+            strategy_version=config.version,
+        )
+        results = []
+        for lang in config.eval_langs:
+            test = self.encoded(lang)["test"]
+            start = time.perf_counter()
+            scores = evaluate(model, self.tokenizer, test, recipe)
+            results.append(
+                replace(
+                    template,
+                    eval_lang=lang,
+                    f1=scores.f1,
+                    precision=scores.precision,
+                    recall=scores.recall,
+                    per_type=scores.per_type,
+                    n_test=test.num_rows,
+                    eval_seconds=round(time.perf_counter() - start, 3),
+                )
+            )
+        return results
