@@ -3,6 +3,7 @@ deviation over seeds), beside an expected figure and a saved run's where given."
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import defaultdict
@@ -96,7 +97,7 @@ def crossover(measured: Mapping[Cell, Measured]) -> str | None:
             f"Few-shot fr is already at or above zero-shot fr ({level:.4f}) with the smallest "
             f"sample, n = {points[0][0]} (F1 {points[0][1]:.4f})."
         )
-    for (n0, f0), (n1, f1) in zip(points, points[1:]):
+    for (n0, f0), (n1, f1) in itertools.pairwise(points):
         if f1 >= level:
             n = math.exp(math.log(n0) + (level - f0) / (f1 - f0) * (math.log(n1) - math.log(n0)))
             return (
