@@ -130,33 +130,44 @@ def test_align_labels_only_special_tokens():
 # --- encode on hand-written sentences ------------------------------------------------------
 
 
+# The tiny tokenizer's vocabulary follows the synthetic data, so these examples state their
+# expectations in terms of each word's piece count (checked by the oracle test below) rather
+# than in terms of particular pieces.
+
+
+def piece_counts(tokenizer, words) -> list[int]:
+    return [len(p) for p in per_word_pieces(tokenizer, words)]
+
+
 def test_encode_control_only_word_vanishes_without_shifting_labels(tokenizer):
-    words, tag_ids = ["a", "\x01\x02", "b"], [1, 2, 3]
+    words, tag_ids = ["Paris", "\x01\x02", "Roma"], [5, 2, 6]
+    n_paris, n_control, n_roma = piece_counts(tokenizer, words)
+    assert (n_control, n_paris > 0, n_roma > 0) == (0, True, True)  # precondition
     (encoded, losses) = encode_batch(tokenizer, [(words, tag_ids)], None)
-    row = encoded["train"][0]
-    # Precondition on the tokenizer, so that the expected labels below are right.
-    assert tokenizer.convert_ids_to_tokens(row["input_ids"]) == ["<s>", "▁", "a", "▁b", "</s>"]
-    # "a" -> "▁", "a" (first subword "▁" gets tag 1); "\x01\x02" -> nothing; "b" -> "▁b" (3).
-    assert row["labels"] == [IGNORE, 1, IGNORE, 3, IGNORE]
+    # <s> | Paris's pieces | Roma's pieces | </s>: Roma's first piece carries 6, not 2.
+    expected = [IGNORE] * (2 + n_paris + n_roma)
+    expected[1] = 5
+    expected[1 + n_paris] = 6
+    assert encoded["train"][0]["labels"] == expected
     assert losses["train"] == LabelLoss(words=3, truncated=0, no_subword=1)
 
 
 def test_encode_truncation_hand_example(tokenizer):
-    words, tag_ids = ["a", "b", "c", "d"], [5, 6, 1, 2]
-    (encoded, losses) = encode_batch(tokenizer, [(words, tag_ids)], 5)
-    row = encoded["train"][0]
-    # max_length 5 leaves 3 positions between <s> and </s>: "▁", "a" (word a), "▁b" (word b).
-    assert tokenizer.convert_ids_to_tokens(row["input_ids"]) == ["<s>", "▁", "a", "▁b", "</s>"]
-    assert row["labels"] == [IGNORE, 5, IGNORE, 6, IGNORE]
+    words, tag_ids = ["Paris", "Roma", "Wien", "Bern"], [5, 6, 1, 2]
+    n_paris, n_roma, _, _ = piece_counts(tokenizer, words)
+    # Room for all of Paris and the first piece of Roma; Wien and Bern are cut off.
+    max_length = 2 + n_paris + 1
+    (encoded, losses) = encode_batch(tokenizer, [(words, tag_ids)], max_length)
+    assert encoded["train"][0]["labels"] == [IGNORE, 5] + [IGNORE] * (n_paris - 1) + [6, IGNORE]
     assert losses["train"] == LabelLoss(words=4, truncated=2, no_subword=0)
 
 
 def test_encode_word_split_by_truncation_keeps_its_label(tokenizer):
-    # "a" is "▁", "a": with max_length 3 only "▁" survives, and it still carries a's tag.
-    (encoded, losses) = encode_batch(tokenizer, [(["a", "b"], [3, 4])], 3)
-    row = encoded["train"][0]
-    assert tokenizer.convert_ids_to_tokens(row["input_ids"]) == ["<s>", "▁", "</s>"]
-    assert row["labels"] == [IGNORE, 3, IGNORE]
+    words = ["Qxzvjwkqxzvj", "b"]
+    assert piece_counts(tokenizer, words)[0] >= 2  # precondition
+    # max_length 3 leaves one position: the first piece of the first word, with its tag.
+    (encoded, losses) = encode_batch(tokenizer, [(words, [3, 4])], 3)
+    assert encoded["train"][0]["labels"] == [IGNORE, 3, IGNORE]
     assert losses["train"] == LabelLoss(words=2, truncated=1, no_subword=0)
 
 
@@ -171,10 +182,12 @@ def test_encode_leaves_only_model_columns_in_every_split(tokenizer):
 
 
 def test_encode_counts_losses_per_split(tokenizer):
+    words = ["Paris", "Roma", "Wien", "Bern"]
+    max_length = 2 + sum(piece_counts(tokenizer, words[:2]))  # Wien and Bern are cut off
     train = as_dataset([(["a", "\x01"], [1, 2])])  # one vanished word
-    test = as_dataset([(["a", "b", "c", "d"], [1, 2, 3, 4])])  # two truncated at max_length 5
+    test = as_dataset([(words, [1, 2, 3, 4])])
     _, losses = encode_counting_loss(
-        datasets.DatasetDict({"train": train, "test": test}), tokenizer, max_length=5
+        datasets.DatasetDict({"train": train, "test": test}), tokenizer, max_length=max_length
     )
     assert losses == {
         "train": LabelLoss(words=2, truncated=0, no_subword=1),
@@ -184,21 +197,25 @@ def test_encode_counts_losses_per_split(tokenizer):
 
 
 def test_encode_warns_only_when_words_lose_labels(tokenizer, caplog):
+    words = ["Paris", "Roma", "Wien", "Bern"]
+    max_length = 2 + sum(piece_counts(tokenizer, words[:2]))
     with caplog.at_level(logging.WARNING, logger="xner.align"):
-        encode_batch(tokenizer, [(["a", "b"], [1, 2])], None)
+        encode_batch(tokenizer, [(words, [1, 2, 3, 4])], None)
     assert not caplog.records
     with caplog.at_level(logging.WARNING, logger="xner.align"):
-        encode_batch(tokenizer, [(["a", "b", "c", "d"], [1, 2, 3, 4])], 5)
+        encode_batch(tokenizer, [(words, [1, 2, 3, 4])], max_length)
     assert len(caplog.records) == 1
     assert "2 of 4 words" in caplog.text
 
 
 def test_encode_default_max_length_is_the_tokenizers(tokenizer):
-    words = ["a"] * 600  # 1,200 pieces, cut at 512 positions
-    (encoded, losses) = encode_batch(tokenizer, [(words, [1] * 600)], None)
+    (n,) = piece_counts(tokenizer, ["Paris"])
+    words = ["Paris"] * (600 // n + 1)  # more pieces than 510 content positions
+    (encoded, losses) = encode_batch(tokenizer, [(words, [5] * len(words))], None)
     assert len(encoded["train"][0]["input_ids"]) == MODEL_MAX_LENGTH
-    # 510 content positions hold the two pieces of words 0..254.
-    assert losses["train"] == LabelLoss(words=600, truncated=345, no_subword=0)
+    # Word i starts at content position i * n: the words starting below 510 keep a label.
+    kept = -(-510 // n)
+    assert losses["train"] == LabelLoss(words=len(words), truncated=len(words) - kept, no_subword=0)
 
 
 def test_encode_without_a_known_max_length_raises(tokenizer, monkeypatch):
