@@ -24,7 +24,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results", help="results folder (default: results/)")
     run.add_argument("--force", action="store_true", help="retrain cached configurations")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    expected = commands.add_parser(
+        "expected", help="print a results.json as an expected-values TOML (re-measuring)"
+    )
+    expected.add_argument("results", help="a results.json written by xner")
+    expected.add_argument("--tolerance", type=float, default=0.002)
     return parser
+
+
+def print_expected(args: argparse.Namespace) -> int:
+    """Deterministic figures as two-sided expectations, e.g. for benchmarks/expected/smoke.toml."""
+    from xner.report import aggregate
+    from xner.results import load_results
+
+    loaded = load_results(args.results)
+    measured = aggregate(loaded.results)
+    version_of = {r.strategy: r.strategy_version for r in loaded.results}
+    versions = loaded.run.get("versions", {})
+    print(
+        f"# Measured by xner {versions.get('xner', '?')} with transformers "
+        f"{versions.get('transformers', '?')}, torch {versions.get('torch', '?')} on "
+        f"{loaded.run.get('device', '?')}; regenerate with `xner expected results.json`."
+    )
+    for strategy in dict.fromkeys(cell[0] for cell in measured):
+        print(f"\n[{strategy}]\nversion = {version_of[strategy]}\ntwo_sided = true")
+        print(f"tolerance = {args.tolerance}\n[{strategy}.cells]")
+        for (s, label, lang), m in measured.items():
+            if s == strategy:
+                print(f'"{label}->{lang}" = {m.mean:.6f}')
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return run(args)
+        return run(args) if args.command == "run" else print_expected(args)
     except (HubUnreachableError, FileNotFoundError, ValueError, KeyError) as err:
         # Errors the user can act on: one line, not a traceback.
         message = err.args[0] if isinstance(err, KeyError) and err.args else err

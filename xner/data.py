@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import datasets
+import pyarrow.parquet
 
 TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
 ENTITY_TYPES = ("PER", "ORG", "LOC")
@@ -135,7 +136,7 @@ def read_tsv(path: str | Path, lang: str) -> dict[str, list[list]]:
     # other characters that may sit inside a token.
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.removesuffix("\r")
-        if not line.strip():
+        if not line.strip(" "):  # only spaces: a tab or U+2028 alone is a malformed line
             end_sentence()
             continue
         fields = line.split("\t")
@@ -172,6 +173,9 @@ def _load_parquet_dir(folder: Path, lang: str) -> datasets.DatasetDict:
         files = sorted(folder.glob(f"{split}-*.parquet"))
         if not files:
             raise FileNotFoundError(f"{folder}: no {split}-*.parquet file")
+        # datasets refuses an empty split with a message that names no file: check first.
+        if sum(pyarrow.parquet.ParquetFile(f).metadata.num_rows for f in files) == 0:
+            raise PanxFormatError(f"{files[0]}: empty split {split!r}, no sentences")
         ds = datasets.load_dataset(
             "parquet", data_files={split: [str(f) for f in files]}, split=split
         )
@@ -220,6 +224,8 @@ def write_tsv(dataset: datasets.Dataset, path: str | Path, raw: bool = False) ->
             dataset["tokens"], dataset["ner_tags"], dataset["langs"], strict=True
         ):
             for token, tag, lang in zip(tokens, tags, langs, strict=True):
+                if any(c in token for c in "\t\n\r") or not token:
+                    raise ValueError(f"{path}: token {token!r} cannot be written as TSV")
                 out.write(f"{lang}:{token}\t{names[tag]}\n" if raw else f"{token}\t{names[tag]}\n")
             out.write("\n")
     return path

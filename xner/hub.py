@@ -19,5 +19,6 @@ def hub_call(load: Callable[[], T], what: str, local_hint: str) -> T:
     except OSError as err:  # ConnectionError, and transformers' "couldn't connect" OSError
         raise HubUnreachableError(
             f"could not load {what} from the Hugging Face hub and no cached copy was found "
-            f"({type(err).__name__}: {str(err).splitlines()[0]}). To work offline, {local_hint}."
+            f"({type(err).__name__}: {str(err).partition(chr(10))[0]}). "
+            f"To work offline, {local_hint}."
         ) from err

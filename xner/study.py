@@ -7,11 +7,12 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
 import datasets
+import torch
 
 from xner.align import encode
 from xner.data import concat_languages, few_shot_subset, load_corpus
@@ -47,6 +48,15 @@ def _source_fingerprint(source: str) -> str:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Trained:
+    """A fine-tuned model with what its results report about the training."""
+
+    model: torch.nn.Module
+    train_size: int
+    seconds: float
+
+
 class Study:
     """Trains and scores configurations of one profile with one model and data source."""
 
@@ -67,6 +77,7 @@ class Study:
         self.progress = progress
         self._encoded: dict[str, datasets.DatasetDict] = {}
         self.trained: list[str] = []  # labels of configurations trained (not cached) here
+        self._last: tuple[tuple[TrainConfig, int], Trained] | None = None
 
     @cached_property
     def tokenizer(self):
@@ -110,7 +121,7 @@ class Study:
         if cache is not None and cache.exists() and not self.force:
             logger.info("%s seed %d: cached in %s", config.label, seed, cache)
             return [Result.from_dict(r) for r in json.loads(cache.read_text())]
-        results = self._train_and_score(config, seed)
+        results = [self.score(config, seed, lang) for lang in config.eval_langs]
         if cache is not None:
             write_atomic(cache, json.dumps([r.to_dict() for r in results], indent=1))
         return results
@@ -129,58 +140,52 @@ class Study:
             )
         return data
 
-    def _train_and_score(self, config: TrainConfig, seed: int) -> list[Result]:
-        data = self.training_data(config)
-        recipe = self.profile.recipe
+    def train(self, config: TrainConfig, seed: int = 0) -> Trained:
+        """The fine-tuned model of `config`; the last one is kept, as its evaluations follow."""
+        key = (config, seed)
+        if self._last is None or self._last[0] != key:
+            self._last = None  # free the previous model before training the next
+            data = self.training_data(config)
+            start = time.perf_counter()
+            model = finetune(
+                self.model,
+                self.tokenizer,
+                data["train"],
+                data["validation"],
+                self.profile.recipe,
+                seed=seed,
+                progress=self.progress,
+                description=f"{self.profile.name} {config.label} seed {seed}",
+            )
+            seconds = time.perf_counter() - start
+            self.trained.append(config.label)
+            self._last = (key, Trained(model, data["train"].num_rows, seconds))
+        return self._last[1]
+
+    def score(self, config: TrainConfig, seed: int, lang: str) -> Result:
+        """The Result of `config` (trained if need be) on `lang`'s test split."""
+        trained = self.train(config, seed)
+        test = self.encoded(lang)["test"]
         start = time.perf_counter()
-        model = finetune(
-            self.model,
-            self.tokenizer,
-            data["train"],
-            data["validation"],
-            recipe,
-            seed=seed,
-            progress=self.progress,
-            description=f"{self.profile.name} {config.label} seed {seed}",
-        )
-        train_seconds = time.perf_counter() - start
-        self.trained.append(config.label)
-        template = Result(
+        scores = evaluate(trained.model, self.tokenizer, test, self.profile.recipe)
+        return Result(
             strategy=config.strategy,
             train_langs=list(config.train_langs),
-            train_size=data["train"].num_rows,
-            eval_lang="",
+            train_size=trained.train_size,
+            eval_lang=lang,
             seed=seed,
-            f1=0.0,
-            precision=0.0,
-            recall=0.0,
-            per_type={},
-            n_test=0,
+            f1=scores.f1,
+            precision=scores.precision,
+            recall=scores.recall,
+            per_type=scores.per_type,
+            n_test=test.num_rows,
             model=self.model,
             data_source=self.data,
-            train_seconds=round(train_seconds, 3),
-            eval_seconds=0.0,
+            train_seconds=round(trained.seconds, 3),
+            eval_seconds=round(time.perf_counter() - start, 3),
             versions=versions(),
             device=device_name(),
             config=config.label,
             profile=self.profile.name,
             strategy_version=config.version,
         )
-        results = []
-        for lang in config.eval_langs:
-            test = self.encoded(lang)["test"]
-            start = time.perf_counter()
-            scores = evaluate(model, self.tokenizer, test, recipe)
-            results.append(
-                replace(
-                    template,
-                    eval_lang=lang,
-                    f1=scores.f1,
-                    precision=scores.precision,
-                    recall=scores.recall,
-                    per_type=scores.per_type,
-                    n_test=test.num_rows,
-                    eval_seconds=round(time.perf_counter() - start, 3),
-                )
-            )
-        return results

@@ -7,36 +7,50 @@ XLM-R tokenizer class, so the code path is the one the real model takes.
 
 from __future__ import annotations
 
+import collections
 import functools
+import math
+import unicodedata
+
+from tokenizers import Regex
 
 from xner.synthetic import LANGS, synthetic_sentences
 
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # XLM-R's ids 0..3, mask last
 TOKENIZER_SENTENCES = 3000  # per language
 MAX_LENGTH = 512
+UNK = SPECIAL_TOKENS.index("<unk>")
+SPACE = "\u2581"  # SentencePiece's word-start mark
+MAX_PIECE = 8
 
 
 @functools.lru_cache(maxsize=4)
 def tiny_tokenizer(vocab_size: int = 3000, seed: int = 0):
-    """An XLM-R-style tokenizer trained on synthetic text; the same arguments give the same one."""
-    from tokenizers import SentencePieceUnigramTokenizer
+    """An XLM-R-style tokenizer built from synthetic text; the same arguments give the same one.
+
+    The Unigram vocabulary is estimated by counting, not by `tokenizers`' trainer: that trainer
+    breaks ties in hash-map order, which changes from process to process, and a tokenizer that
+    differs between runs would make the CPU profile's figures irreproducible.
+    """
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
+    from tokenizers.models import Unigram
     from tokenizers.processors import TemplateProcessing
     from transformers import XLMRobertaTokenizerFast
 
-    text = [
-        " ".join(tokens)
+    words = collections.Counter(
+        token
         for lang in LANGS
         for tokens, _ in synthetic_sentences(lang, TOKENIZER_SENTENCES, "tokenizer", seed)
-    ]
-    sp = SentencePieceUnigramTokenizer()
-    sp.train_from_iterator(
-        text,
-        vocab_size=vocab_size,
-        special_tokens=list(SPECIAL_TOKENS),
-        unk_token="<unk>",
-        show_progress=False,
+        for token in tokens
     )
-    backend = sp._tokenizer
+    backend = Tokenizer(Unigram(_unigram_vocab(words, vocab_size), unk_id=UNK, byte_fallback=False))
+    # What SentencePiece (and so XLM-R) does before the model: normalise, collapse spaces, and
+    # mark word starts with "▁".
+    backend.normalizer = normalizers.Sequence(
+        [normalizers.Nmt(), normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
+    )
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always")
+    backend.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always")
     bos, eos = SPECIAL_TOKENS.index("<s>"), SPECIAL_TOKENS.index("</s>")
     backend.post_processor = TemplateProcessing(
         single="<s> $A </s>",
@@ -55,6 +69,23 @@ def tiny_tokenizer(vocab_size: int = 3000, seed: int = 0):
         # Without it transformers 4.x neither knows a limit nor truncates.
         model_max_length=MAX_LENGTH,
     )
+
+
+def _unigram_vocab(words: collections.Counter, size: int) -> list[tuple[str, float]]:
+    """Every character plus the most frequent substrings of "▁word", scored by log frequency."""
+    counts: collections.Counter = collections.Counter()
+    for word, n in words.items():
+        text = unicodedata.normalize("NFKC", SPACE + word)
+        for i in range(len(text)):
+            for j in range(i + 1, min(len(text), i + MAX_PIECE) + 1):
+                counts[text[i:j]] += n
+    chars = sorted(piece for piece in counts if len(piece) == 1)
+    room = size - len(SPECIAL_TOKENS) - len(chars)
+    longer = sorted((p for p in counts if len(p) > 1), key=lambda p: (-counts[p], p))[:room]
+    total = sum(counts[p] for p in chars + longer)
+    pieces = [(p, math.log(counts[p] / total)) for p in sorted(chars + longer)]
+    # Special tokens first, in XLM-R's order; <mask> is last in XLM-R but its id is irrelevant.
+    return [(token, 0.0) for token in SPECIAL_TOKENS] + pieces
 
 
 def tiny_config(vocab_size: int, **labels):

@@ -77,6 +77,7 @@ def finetune(
             data_seed=seed,
             disable_tqdm=True,  # replaced by one bar per training, below
             log_level="warning",
+            dataloader_pin_memory=torch.cuda.is_available(),
         )
         trainer = compat.trainer(
             tokenizer,
@@ -105,6 +106,7 @@ def evaluate(
             report_to="none",
             disable_tqdm=True,
             log_level="warning",
+            dataloader_pin_memory=torch.cuda.is_available(),
         )
         trainer = compat.trainer(
             tokenizer, model=model, args=args, data_collator=_collator(tokenizer)

@@ -1,0 +1,119 @@
+"""The recipe, the fine-tuning loop's determinism, and the compatibility layer."""
+
+import dataclasses
+import warnings
+
+import datasets
+import pytest
+import torch
+import transformers
+
+from xner import compat
+from xner.align import encode
+from xner.synthetic import synthetic_panx
+from xner.train import Recipe, evaluate, finetune
+
+
+def test_recipe_defaults_are_the_reports():
+    recipe = Recipe()
+    assert (recipe.learning_rate, recipe.epochs, recipe.batch_size, recipe.weight_decay) == (
+        5e-5,
+        3,
+        16,
+        0.05,
+    )
+    assert recipe.metric_mode == "default"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        recipe.epochs = 4
+
+
+@pytest.fixture(scope="module")
+def small(tokenizer):
+    data = synthetic_panx("de", {"train": 96, "validation": 32, "test": 32}, seed=3)
+    return encode(data, tokenizer)
+
+
+def train_once(tokenizer, small, seed, epochs=2):
+    recipe = Recipe(learning_rate=3e-3, epochs=epochs)
+    model = finetune(
+        "tiny", tokenizer, small["train"], small["validation"], recipe, seed=seed, progress=False
+    )
+    return model, evaluate(model, tokenizer, small["test"], recipe)
+
+
+def test_same_seed_gives_bit_identical_weights_and_f1(tokenizer, small):
+    model_a, scores_a = train_once(tokenizer, small, seed=1)
+    model_b, scores_b = train_once(tokenizer, small, seed=1)
+    assert scores_a == scores_b
+    for (name, a), b in zip(
+        model_a.state_dict().items(), model_b.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), name
+
+
+def test_another_seed_gives_another_model(tokenizer, small):
+    model_a, _ = train_once(tokenizer, small, seed=1, epochs=1)
+    model_b, _ = train_once(tokenizer, small, seed=2, epochs=1)
+    weights = "classifier.weight"
+    assert not torch.equal(model_a.state_dict()[weights], model_b.state_dict()[weights])
+
+
+def test_the_best_epoch_is_restored(tokenizer, small, tmp_path):
+    """The returned model scores on validation what the best epoch scored, not the last."""
+    recipe = Recipe(learning_rate=3e-2, epochs=3)  # a rate high enough to overshoot
+    history = []
+
+    class Keep(transformers.TrainerCallback):
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            history.append(metrics["eval_f1"])
+
+    original = compat.trainer
+
+    def with_history(tokenizer, **kwargs):
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Keep()]
+        return original(tokenizer, **kwargs)
+
+    compat.trainer = with_history
+    try:
+        model = finetune(
+            "tiny", tokenizer, small["train"], small["validation"], recipe, progress=False
+        )
+    finally:
+        compat.trainer = original
+    assert len(history) == 3
+    assert evaluate(model, tokenizer, small["validation"], recipe).f1 == pytest.approx(
+        max(history), abs=1e-9
+    )
+
+
+def test_no_deprecated_argument_warnings_from_xner(tokenizer, small):
+    """Fine-tuning and scoring pass no argument this transformers release deprecates."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        warnings.simplefilter("error", DeprecationWarning)
+        train_once(tokenizer, small, seed=0, epochs=1)
+
+
+def test_checkpoints_are_removed(tokenizer, small, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    train_once(tokenizer, small, seed=0, epochs=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_labels_are_padded_with_minus_100(tokenizer, small):
+    from xner.train import _collator
+
+    batch = _collator(tokenizer)([small["train"][0], small["train"][1], small["train"][2]])
+    lengths = [len(small["train"][i]["labels"]) for i in range(3)]
+    shortest = lengths.index(min(lengths))
+    assert (batch["labels"][shortest, min(lengths) :] == -100).all()
+
+
+def test_datasets_stay_untouched_by_training(tokenizer, small):
+    before = small["train"].to_dict()
+    train_once(tokenizer, small, seed=0, epochs=1)
+    assert small["train"].to_dict() == before
+    assert isinstance(small, datasets.DatasetDict)
