@@ -319,7 +319,7 @@ def test_bytes_that_are_not_utf8(tmp_path, content, line):
         load_panx("de", tmp_path)
 
 
-@pytest.mark.parametrize("content", [b"", b"\n", b"\n\n\n", b"\r\n\r\n", b" \n\t\n"])
+@pytest.mark.parametrize("content", [b"", b"\n", b"\n\n\n", b"\r\n\r\n", b" \n  \n"])
 def test_empty_split(tmp_path, content):
     write_tsv_files(tmp_path, "de")
     empty = tmp_path / "dev-de.tsv"
@@ -656,3 +656,10 @@ def test_concat_languages_all_four(corpus):
 def test_concat_languages_missing_language_raises(corpus):
     with pytest.raises(KeyError, match="ar"):
         concat_languages(corpus, ["de", "ar"])
+
+
+def test_a_line_of_only_a_tab_is_malformed_not_a_sentence_break(tmp_path):
+    path = tmp_path / "train-de.tsv"
+    path.write_bytes(b"Berlin\tB-LOC\n\t\nist\tO\n\n")
+    with pytest.raises(PanxFormatError, match=r"train-de\.tsv:2: empty token"):
+        read_tsv(path, "de")

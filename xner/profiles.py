@@ -39,15 +39,15 @@ PROFILES: dict[str, Profile] = {
         few_shot_sizes=REPORT_FEW_SHOT_SIZES,
         fractions=REPORT_FRACTIONS,
     ),
-    # The synthetic corpus is a tenth of PAN-X's size (2,000/1,000/1,000 rows before the
-    # report's fractions), so the few-shot sizes are a tenth too. A tiny model trained from
+    # The synthetic corpus is a fifth of PAN-X's size (4,000/2,000/2,000 rows before the
+    # report's fractions), so the few-shot sizes are a fifth too. A tiny model trained from
     # scratch needs a far larger learning rate than a pretrained one.
     "smoke": Profile(
         "smoke",
         model=TINY,
         data="synthetic",
         recipe=Recipe(learning_rate=3e-3),
-        few_shot_sizes=tuple(n // 10 for n in REPORT_FEW_SHOT_SIZES),
+        few_shot_sizes=tuple(n // 5 for n in REPORT_FEW_SHOT_SIZES),
         fractions=REPORT_FRACTIONS,
     ),
 }

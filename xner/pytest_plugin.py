@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,7 @@ class XnerSession:
     data: str | None
     compare_path: Path | None
     compare_fail: float
+    baseline: list | None = None  # the --xner-compare run, read once before any case
     records: list[Record] = field(default_factory=list)
     studies: dict = field(default_factory=dict)
     regressions: list[str] = field(default_factory=list)
@@ -79,20 +81,19 @@ class XnerSession:
             if r.expected is not None and r.expected.get("suspect")
         ]
 
-    def baseline(self):
-        if self.compare_path is None:
-            return None
-        from xner.results import load_results
+    @cached_property
+    def run_facts(self) -> dict:
+        from xner.results import run_facts
 
-        return load_results(self.compare_path).results
+        return run_facts() | {"seeds": self.seeds, "model": self.model, "data": self.data}
 
     def write_results(self) -> None:
         """results.json, results.csv and tables.md, each written atomically."""
         from xner.report import tables
-        from xner.results import run_facts, save_results, write_atomic
+        from xner.results import save_results, write_atomic
 
         results = self.results()
-        run = run_facts() | {"seeds": self.seeds, "model": self.model, "data": self.data}
+        run = self.run_facts
         self.written = [
             save_results(self.results_dir / "results.json", results, run),
             write_atomic(self.results_dir / "results.csv", _csv(results)),
@@ -100,7 +101,7 @@ class XnerSession:
                 self.results_dir / "tables.md",
                 "# xner results\n\n"
                 + _provenance(run)
-                + tables(results, self.expected_cells(), self.baseline(), fmt="github"),
+                + tables(results, self.expected_cells(), self.baseline, fmt="github"),
             ),
         ]
 
@@ -117,14 +118,14 @@ class XnerSession:
 
     def compare(self) -> None:
         """Cells whose mean F1 fell by more than the allowed amount against the saved run."""
-        baseline = self.baseline()
-        if baseline is None:
+        if self.baseline is None:
             return
         from xner.report import aggregate
 
-        before, now = aggregate(baseline), aggregate(self.results())
+        before, now = aggregate(self.baseline), aggregate(self.results())
         for cell, measured in sorted(now.items()):
-            if cell in before and before[cell].mean - measured.mean > self.compare_fail:
+            # Rounded: 0.60 - 0.59 is 0.010000000000000009 in floating point.
+            if cell in before and round(before[cell].mean - measured.mean, 9) > self.compare_fail:
                 strategy, label, lang = cell
                 self.regressions.append(
                     f"{strategy} {label}->{lang}: F1 {measured.mean:.4f}, was "
@@ -197,8 +198,18 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gpu: the report profile (xlm-roberta-base); needs CUDA")
     config.addinivalue_line("markers", "smoke: the CPU profile (tiny model, synthetic PAN-X)")
     compare = config.getoption("xner_compare")
-    if compare is not None and not Path(compare).is_file():
-        raise pytest.UsageError(f"--xner-compare: no file {compare!r}")
+    baseline = None
+    if compare is not None:
+        # Read now: the run may overwrite this very file, and a bad file should stop the
+        # session before anything trains.
+        from xner.results import load_results
+
+        if not Path(compare).is_file():
+            raise pytest.UsageError(f"--xner-compare: no file {compare!r}")
+        try:
+            baseline = load_results(compare).results
+        except (OSError, ValueError) as err:
+            raise pytest.UsageError(f"--xner-compare: {err}") from None
     config.stash[STATE] = XnerSession(
         config=config,
         results_dir=Path(config.getoption("xner_results")),
@@ -207,6 +218,7 @@ def pytest_configure(config: pytest.Config) -> None:
         data=config.getoption("xner_data"),
         compare_path=Path(compare) if compare else None,
         compare_fail=config.getoption("xner_compare_fail"),
+        baseline=baseline,
     )
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
@@ -223,7 +235,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("xner_seed", seeds, ids=[f"seed{s}" for s in seeds])
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: torch only if gpu cases remain
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if not gpu_items:
@@ -332,7 +344,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     write = terminalreporter.write_line
     terminalreporter.section("xner results")
     for line in tables(
-        state.results(), state.expected_cells(), state.baseline(), fmt="simple"
+        state.results(), state.expected_cells(), state.baseline, fmt="simple"
     ).splitlines():
         write(line)
     for line in state.suspects():

@@ -150,7 +150,10 @@ def tables(
                 for label in labels
             ]  # fmt: skip
             headers = ["fine-tuned on"] + langs
-        parts.append(f"### {strategy}\n\n" + tabulate(rows, headers=headers, tablefmt=fmt))
+        parts.append(
+            f"### {strategy}\n\n"
+            + tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
+        )
     words = crossover(measured)
     if words:
         parts.append(words)
@@ -163,7 +166,7 @@ def tables(
         parts.append(
             "### F1 per entity type\n\n"
             + tabulate(per_type_rows, headers=["strategy", "fine-tuned on", "test", *ENTITY_TYPES],
-                       tablefmt=fmt)
+                       tablefmt=fmt, disable_numparse=True)
         )  # fmt: skip
     return "\n\n".join(parts) + "\n"
 

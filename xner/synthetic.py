@@ -18,7 +18,7 @@ import datasets
 from xner.data import FEATURES, TAGS
 
 LANGS = ("de", "fr", "it", "en")
-DEFAULT_SIZES: Mapping[str, int] = {"train": 2000, "validation": 1000, "test": 1000}
+DEFAULT_SIZES: Mapping[str, int] = {"train": 4000, "validation": 2000, "test": 2000}
 LABEL_NOISE = 0.02
 
 FUNCTION_WORDS = {

@@ -1,0 +1,119 @@
+"""Running configurations: training data per strategy, the result cache and its key."""
+
+import dataclasses
+
+import pytest
+
+from xner.profiles import Profile
+from xner.scenarios import TrainConfig
+from xner.study import Study
+from xner.synthetic import write_synthetic_xtreme
+from xner.train import Recipe
+
+SIZES = {"train": 60, "validation": 20, "test": 20}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return write_synthetic_xtreme(tmp_path_factory.mktemp("panx"), sizes=SIZES)
+
+
+@pytest.fixture
+def profile(data_dir):
+    return Profile(
+        "test",
+        model="tiny",
+        data=str(data_dir),
+        recipe=Recipe(learning_rate=3e-3, epochs=1),
+        few_shot_sizes=(10, 20),
+        fractions=None,
+    )
+
+
+ZERO = TrainConfig("zero-shot", ("de",), ("de", "fr"))
+FEW = TrainConfig("few-shot", ("fr",), ("fr",), size=10)
+MULTI = TrainConfig("multilingual", ("de", "fr"), ("it",))
+
+
+def test_training_data_per_strategy(profile):
+    study = Study(profile, progress=False)
+    assert study.training_data(ZERO)["train"].num_rows == 60
+    assert study.training_data(FEW)["train"].num_rows == 10
+    multi = study.training_data(MULTI)
+    assert (multi["train"].num_rows, multi["validation"].num_rows) == (120, 40)
+    assert set(multi["train"].column_names) == {"input_ids", "attention_mask", "labels"}
+
+
+def test_results_carry_the_contract_fields(profile):
+    results = Study(profile, progress=False).run(ZERO, seed=0)
+    assert [r.eval_lang for r in results] == ["de", "fr"]
+    r = results[0]
+    assert (r.strategy, r.train_langs, r.train_size, r.seed, r.n_test) == (
+        "zero-shot",
+        ["de"],
+        60,
+        0,
+        20,
+    )
+    assert r.model == "tiny" and r.data_source == profile.data
+    assert set(r.versions) >= {"torch", "transformers", "datasets", "seqeval", "xner"}
+    assert r.device.startswith("cpu")
+    assert 0.0 <= r.f1 <= 1.0 and r.train_seconds > 0
+
+
+def test_one_training_serves_every_evaluation_language(profile):
+    study = Study(profile, progress=False)
+    study.run(ZERO, seed=0)
+    assert study.trained == ["de"]
+
+
+def test_a_rerun_trains_only_what_is_missing(profile, tmp_path):
+    """An interrupted run (only ZERO finished) started again trains only FEW."""
+    first = Study(profile, cache_dir=tmp_path, progress=False)
+    before = first.run(ZERO, seed=0)
+    again = Study(profile, cache_dir=tmp_path, progress=False)
+    assert again.run(ZERO, seed=0) == before
+    again.run(FEW, seed=0)
+    assert again.trained == ["fr:10"]
+    forced = Study(profile, cache_dir=tmp_path, force=True, progress=False)
+    assert [r.f1 for r in forced.run(ZERO, seed=0)] == [r.f1 for r in before]
+    assert forced.trained == ["de"]
+
+
+def test_cache_key_changes_with_every_input(profile):
+    base = Study(profile, progress=False).cache_key(ZERO, 0)
+    assert Study(profile, progress=False).cache_key(ZERO, 0) == base
+    variants = [
+        Study(profile, progress=False).cache_key(ZERO, 1),
+        Study(profile, progress=False).cache_key(dataclasses.replace(ZERO, size=30), 0),
+        Study(profile, progress=False).cache_key(dataclasses.replace(ZERO, version=2), 0),
+        Study(profile, model="xlm-roberta-base", progress=False).cache_key(ZERO, 0),
+        Study(profile, data="synthetic", progress=False).cache_key(ZERO, 0),
+        Study(
+            dataclasses.replace(profile, recipe=Recipe(learning_rate=1e-3, epochs=1)),
+            progress=False,
+        ).cache_key(ZERO, 0),
+        Study(
+            dataclasses.replace(profile, fractions={"de": 0.5, "fr": 0.5}), progress=False
+        ).cache_key(ZERO, 0),
+    ]
+    assert base not in variants
+    assert len(set(variants)) == len(variants)
+
+
+def test_cache_key_follows_the_data_files(profile, data_dir):
+    before = Study(profile, progress=False).cache_key(ZERO, 0)
+    extra = data_dir / "notes.txt"
+    extra.write_text("a changed data folder")
+    try:
+        assert Study(profile, progress=False).cache_key(ZERO, 0) != before
+    finally:
+        extra.unlink()
+
+
+def test_cache_key_follows_xners_code(profile, monkeypatch):
+    import xner.study
+
+    before = Study(profile, progress=False).cache_key(ZERO, 0)
+    monkeypatch.setattr(xner.study, "code_fingerprint", lambda: "edited")
+    assert Study(profile, progress=False).cache_key(ZERO, 0) != before
