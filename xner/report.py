@@ -75,10 +75,15 @@ def _format(
         return "-"
     text = f"{m.mean:.4f}" + (f" ± {m.std:.4f}" if m.seeds > 1 else "")
     if cell in expected:
-        text += f" (exp {expected[cell]:.4f}, {m.mean - expected[cell]:+.4f})"
+        text += f" (exp {expected[cell]:.4f}, {_diff(m.mean - expected[cell])})"
     if cell in baseline:
-        text += f" [was {baseline[cell].mean:.4f}, {m.mean - baseline[cell].mean:+.4f}]"
+        text += f" [was {baseline[cell].mean:.4f}, {_diff(m.mean - baseline[cell].mean)}]"
     return text
+
+
+def _diff(value: float) -> str:
+    # Rounded first, so that a difference of -0.00001 reads +0.0000, not -0.0000.
+    return f"{round(value, 4) + 0.0:+.4f}"
 
 
 def crossover(measured: Mapping[Cell, Measured]) -> str | None:
@@ -209,6 +214,7 @@ def plot_few_shot(results: Iterable[Result], path: str | Path) -> Path | None:
         )
     ax.set_xscale("log")
     ax.set_xticks(ns, [str(n) for n in ns])
+    ax.xaxis.set_minor_formatter(_pyplot().NullFormatter())  # only the sizes, no 6x10^1
     ax.set_xlabel("French training sentences (n, log scale)")
     ax.set_ylabel("entity F1 on fr test")
     ax.set_title("Few-shot French vs zero-shot transfer from German")
