@@ -37,7 +37,7 @@ def test_the_study_is_8_trainings_and_17_evaluations_per_profile():
 
 def test_smoke_profile_scales_few_shot_sizes_to_its_corpus():
     sizes = [c.size for c in get_profile("smoke").strategies()["few-shot"].configs()]
-    assert sizes == [25, 50, 100, 200, 400]
+    assert sizes == [50, 100, 200, 400, 800]
 
 
 def test_custom_strategy_takes_any_panx_languages():
