@@ -77,6 +77,12 @@ def new_model(name_or_path: str, vocab_size: int) -> torch.nn.Module:
     )
     load = transformers.AutoModelForTokenClassification.from_pretrained
     if _is_local(name_or_path):
+        # Checked here too: transformers 4.40 falls back to pytorch_model.bin silently.
+        if not any(Path(name_or_path).glob("*.safetensors")):
+            raise FileNotFoundError(
+                f"{name_or_path}: no *.safetensors weights; xner does not unpickle "
+                "pytorch_model.bin. Re-save the model with save_pretrained(safe_serialization=True)"
+            )
         return load(name_or_path, local_files_only=True, **kwargs)
     return hub_call(
         lambda: load(name_or_path, **kwargs),
