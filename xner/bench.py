@@ -70,6 +70,7 @@ class Expectation:
     two_sided: bool = False
     flag_above: float | None = None
     why: str = ""
+    source: str = ""  # the file, and the [[environment]] variant if one applied
 
     def failure(self, measured: float) -> str | None:
         """Why `measured` fails this expectation, or None when it passes."""
@@ -153,6 +154,7 @@ def load_expected(path: str | Path, environment: dict[str, str] | None = None) -
                     two_sided=bool(table.get("two_sided", False)),
                     flag_above=table.get("flag_above"),
                     why=cell.get("why", ""),
+                    source=path.name + (f" [{environment_name}]" if environment_name else ""),
                 )
             except (KeyError, TypeError, ValueError) as err:
                 raise ValueError(f"{path}: [{strategy}] cell {key!r}: {err}") from None

@@ -29,6 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     expected.add_argument("results", help="a results.json written by xner")
     expected.add_argument("--tolerance", type=float, default=0.002)
+    expected.add_argument(
+        "--match",
+        action="append",
+        metavar="PACKAGE=PREFIX",
+        help="print an [[environment]] variant used where the installed version of PACKAGE "
+        "starts with PREFIX (e.g. transformers=4.46); repeatable",
+    )
     return parser
 
 
@@ -46,9 +53,16 @@ def print_expected(args: argparse.Namespace) -> int:
         f"{versions.get('transformers', '?')}, torch {versions.get('torch', '?')} on "
         f"{loaded.run.get('device', '?')}; regenerate with `xner expected results.json`."
     )
+    prefix = ""
+    if args.match:
+        match = dict(item.split("=", 1) for item in args.match)
+        name = ", ".join(f"{k} {v}" for k, v in match.items())
+        inline = ", ".join(f'{k} = "{v}"' for k, v in match.items())
+        print(f'\n[[environment]]\nname = "{name}"\nmatch = {{ {inline} }}')
+        prefix = "environment."
     for strategy in dict.fromkeys(cell[0] for cell in measured):
-        print(f"\n[{strategy}]\nversion = {version_of[strategy]}\ntwo_sided = true")
-        print(f"tolerance = {args.tolerance}\n[{strategy}.cells]")
+        print(f"\n[{prefix}{strategy}]\nversion = {version_of[strategy]}\ntwo_sided = true")
+        print(f"tolerance = {args.tolerance}\n[{prefix}{strategy}.cells]")
         for (s, label, lang), m in measured.items():
             if s == strategy:
                 print(f'"{label}->{lang}" = {m.mean:.6f}')

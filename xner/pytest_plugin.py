@@ -73,6 +73,10 @@ class XnerSession:
             if r.expected is not None
         }
 
+    def expected_sources(self) -> str:
+        sources = sorted({r.expected.get("source", "") for r in self.records if r.expected})
+        return f"Expected figures from {', '.join(sources)}.\n\n" if any(sources) else ""
+
     def suspects(self) -> list[str]:
         return [
             f"{r.nodeid}: F1 {r.result['f1']:.4f} is far above the expected "
@@ -101,6 +105,7 @@ class XnerSession:
                 self.results_dir / "tables.md",
                 "# xner results\n\n"
                 + _provenance(run)
+                + self.expected_sources()
                 + tables(results, self.expected_cells(), self.baseline, fmt="github"),
             ),
         ]
@@ -285,6 +290,7 @@ class Bench:
                     "expected": {
                         "f1": expectation.f1,
                         "why": expectation.why,
+                        "source": expectation.source,
                         "suspect": expectation.suspect(result.f1),
                     },
                 },
@@ -347,6 +353,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         state.results(), state.expected_cells(), state.baseline, fmt="simple"
     ).splitlines():
         write(line)
+    if state.expected_sources():
+        write(state.expected_sources().strip())
     for line in state.suspects():
         write(f"SUSPECT {line}", yellow=True)
     if state.compare_path is not None:
