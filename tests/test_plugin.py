@@ -224,10 +224,10 @@ def cells(records) -> list[tuple]:
 
 
 def tables_body(path: Path) -> str:
-    """tables.md without its provenance line (date, device, commit, versions)."""
+    """tables.md without its provenance lines (date, device, commit, versions; expected file)."""
     text = path.read_text(encoding="utf-8")
     head, sep, body = text.partition("\n\n### ")
-    assert sep and head.splitlines()[-1].startswith("Produced "), text[:300]
+    assert sep and any(line.startswith("Produced ") for line in head.splitlines()), text[:300]
     return "### " + body
 
 
@@ -370,6 +370,7 @@ def test_run_writes_results_tables_and_plots(project):
 
     tables = (out / "tables.md").read_text(encoding="utf-8")
     assert tables.startswith("# xner results\n\nProduced ")
+    assert "Expected figures from expected.toml." in tables
     assert run_facts["device"] in tables.splitlines()[2]
     zero_shot = tables.split("### zero-shot", 1)[1].split("###", 1)[0]
     de_row = next(line for line in zero_shot.splitlines() if line.startswith("| de "))
