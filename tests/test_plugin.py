@@ -1,6 +1,6 @@
 """The pytest plugin (xner.pytest_plugin) end to end, through pytester projects.
 
-Each project is a small benchmark suite written like benchmarks/test_study.py: its tests are
+Each project is a small benchmark suite written like benchmarks/test_transfer.py: its tests are
 parametrised with `xner.bench.cases(...)` and use the `xner_bench` fixture. Training is
 stubbed: the project's conftest puts a fake study into the plugin's `XnerSession`, whose
 `score` returns a `Result` from a table of F1 figures (fake.json), so what runs is the
@@ -189,7 +189,7 @@ def write_expected(pytester, overrides=None) -> None:
 def project(pytester):
     """A benchmark project whose studies are fake and whose every case passes."""
     pytester.makeconftest(PROJECT_CONFTEST)
-    pytester.makepyfile(test_study=PROJECT_TESTS)
+    pytester.makepyfile(test_xner_project=PROJECT_TESTS)
     write_fake(pytester)
     write_expected(pytester)
     return pytester
@@ -603,7 +603,7 @@ def test_result_far_above_its_figure_passes_and_is_flagged(project):
     assert outcomes(result) == (SMOKE_IDS, [], [])
     suspects = [line for line in result.outlines if "SUSPECT" in line]
     assert suspects == [
-        "SUSPECT test_study.py::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
+        "SUSPECT test_xner_project.py::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
         "expected 0.4000 (why zero-shot de->en)"
     ]
     assert "0.5200 (exp 0.4000, +0.1200)" in (project.path / "out" / "tables.md").read_text()
