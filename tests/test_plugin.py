@@ -2,8 +2,8 @@
 
 Each project is a small benchmark suite written like benchmarks/test_transfer.py: its tests are
 parametrised with `xner.bench.cases(...)` and use the `xner_bench` fixture. Training is
-stubbed: the project's conftest puts a fake study into the plugin's `XnerSession`, whose
-`score` returns a `Result` from a table of F1 figures (fake.json), so what runs is the
+stubbed: the project's conftest replaces the `score` of the plugin's `XnerSession` with a fake
+study's, which returns a `Result` from a table of F1 figures (fake.json), so what runs is the
 plugin's own code: options, markers, recording, result files, tables, plots, comparison and
 the transport of results from pytest-xdist workers. Offline, CPU only, no model trained.
 """
@@ -63,6 +63,14 @@ def case_ids(profile: str, sizes) -> list[str]:
 
 SMOKE_IDS = case_ids("smoke", SMOKE_SIZES)
 GPU_IDS = case_ids("report", REPORT_SIZES)
+# The order cases run in: longest training first. By hand from the smoke profile's corpus
+# (4,000 synthetic train rows per language before the report's fractions): de+fr trains on
+# (0.629 + 0.229) x 4,000 = 3,432 rows, de on 2,516, few-shot on its n (800 down to 50).
+SMOKE_RUN_ORDER = (
+    [i for i in SMOKE_IDS if i.startswith("test_multilingual")]
+    + [i for i in SMOKE_IDS if i.startswith("test_zero_shot")]
+    + [f"test_few_shot[smoke-fr:{n}->fr]" for n in sorted(SMOKE_SIZES, reverse=True)]
+)
 OPTIONS = {
     "--xner-model",
     "--xner-data",
@@ -70,6 +78,9 @@ OPTIONS = {
     "--xner-seeds",
     "--xner-compare",
     "--xner-compare-fail",
+    "--xner-precision",
+    "--xner-compile",
+    "--xner-shard",
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -115,9 +126,8 @@ class FakeStudy:
 
 @pytest.fixture(autouse=True)
 def _fake_study(request):
-    studies = request.config.stash[STATE].studies
-    for profile in ("smoke", "report"):
-        studies.setdefault(profile, FakeStudy(profile))
+    state = request.config.stash[STATE]
+    state.score = lambda profile, config, seed, lang: FakeStudy(profile).score(config, seed, lang)
 '''
 
 PROJECT_TESTS = """
@@ -252,24 +262,27 @@ def test_options_are_one_group_in_help(pytester):
 
 
 def test_options_reach_the_study(pytester):
-    """--xner-model and --xner-data go into the one Study the session keeps per profile."""
+    """--xner-model, --xner-data and --xner-precision go into every training job."""
     pytester.makepyfile(
         """
+        from xner.profiles import PROFILES
         from xner.pytest_plugin import STATE
 
         def test_study(request):
             state = request.config.stash[STATE]
-            study = state.study("smoke")
-            assert (study.model, study.data, study.profile.name) == (
-                "my-model", "my-data", "smoke")
-            assert state.study("smoke") is study
-            assert state.study("report").profile.name == "report"
+            config = PROFILES["smoke"].strategies()["zero-shot"].configs()[0]
+            job = state.job("smoke", config, 3)
+            assert (job.model, job.data, job.profile, job.seed) == (
+                "my-model", "my-data", "smoke", 3)
+            assert job.runtime.precision == "bf16"
+            assert job.runtime.threads == 1 and job.runtime.portable  # the smoke profile's
+            assert state.job("report", config, 3).runtime.threads is None
             assert state.seeds == [3, 1]
         """
     )
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--xner-model=my-model", "--xner-data=my-data",
-        "--xner-seeds=3,1",
+        "--xner-seeds=3,1", "--xner-precision=bf16",
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.assert_outcomes(passed=1)
@@ -319,12 +332,12 @@ def test_markers_select_profiles_and_gpu_skips_without_cuda(project):
 
     smoke = project.runpytest(*common, "-m", "smoke")
     assert smoke.ret == pytest.ExitCode.OK
-    assert outcomes(smoke) == (SMOKE_IDS, [], [])
+    assert outcomes(smoke) == (SMOKE_RUN_ORDER, [], [])
 
     bare = project.runpytest(*common)
     assert bare.ret == pytest.ExitCode.OK
     passed, skipped, failed = outcomes(bare)
-    assert (passed, sorted(skipped), failed) == (SMOKE_IDS, sorted(GPU_IDS), [])
+    assert (passed, sorted(skipped), failed) == (SMOKE_RUN_ORDER, sorted(GPU_IDS), [])
 
 
 # 3. tables and files --------------------------------------------------------------------------
@@ -442,7 +455,7 @@ def test_failing_threshold_fails_only_its_case_and_says_by_how_much(project):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     passed, skipped, failed = outcomes(result)
     assert failed == ["test_zero_shot[smoke-de->it]"]
-    assert passed == [i for i in SMOKE_IDS if i not in failed] and skipped == []
+    assert passed == [i for i in SMOKE_RUN_ORDER if i not in failed] and skipped == []
     result.stdout.fnmatch_lines(
         ["*smoke-de->it: F1 0.5800 is below the expected 0.7000 - 0.0300 (by 0.0900)*"]
     )
@@ -454,13 +467,20 @@ def test_failing_threshold_fails_only_its_case_and_says_by_how_much(project):
 # 5. interrupt and crash -----------------------------------------------------------------------
 
 
+# What runs before zero-shot de->it, in the longest-first order.
+FINISHED_BEFORE_DE_IT = sorted(
+    [("multilingual", "de+fr", lang, 0) for lang in ("de", "fr", "it", "en")]
+    + [("zero-shot", "de", "de", 0), ("zero-shot", "de", "fr", 0)]
+)
+
+
 def test_interrupted_session_keeps_what_finished(project):
     write_fake(project, actions={"zero-shot de->it": "interrupt"})
     result = run(project, no_reraise_ctrlc=True)  # the inner session's Ctrl-C, not ours
     assert result.ret == pytest.ExitCode.INTERRUPTED
     out = project.path / "out"
     records = load_json(out / "results.json")["results"]
-    assert cells(records) == [("zero-shot", "de", "de", 0), ("zero-shot", "de", "fr", 0)]
+    assert cells(records) == FINISHED_BEFORE_DE_IT
     tables = (out / "tables.md").read_text(encoding="utf-8")
     assert "0.6000 (exp 0.5800, +0.0200)" in tables and "0.5800 (exp" not in tables
     assert (out / "transfer.png").read_bytes()[:8] == PNG_MAGIC
@@ -473,9 +493,9 @@ def test_hard_crash_keeps_what_finished(project):
     assert result.ret == 1
     out = project.path / "out"
     records = load_json(out / "results.json")["results"]
-    assert cells(records) == [("zero-shot", "de", "de", 0), ("zero-shot", "de", "fr", 0)]
+    assert cells(records) == FINISHED_BEFORE_DE_IT
     rows = (out / "results.csv").read_text(encoding="utf-8").splitlines()
-    assert len(rows) == 1 + 2
+    assert len(rows) == 1 + len(FINISHED_BEFORE_DE_IT)
     tables = (out / "tables.md").read_text(encoding="utf-8")
     assert "0.8000 (exp 0.7500, +0.0500)" in tables and "0.6000 (exp 0.5800, +0.0200)" in tables
     assert not list(out.glob(".*")), "no temporary file left behind"
@@ -525,7 +545,7 @@ def test_compare_with_a_saved_run(project, now, args, regression):
     write_fake(project, f1={"zero-shot de->fr": now})
     result = run(project, "--xner-compare", "before/results.json", *args)
     text = result.stdout.str()
-    assert outcomes(result)[0] == SMOKE_IDS, "every case itself passes"
+    assert outcomes(result)[0] == SMOKE_RUN_ORDER, "every case itself passes"
     cell = f"{now:.4f} (exp 0.5800, {now - 0.58:+.4f}) [was 0.6000, {now - 0.60:+.4f}]"
     assert cell in (project.path / "out" / "tables.md").read_text(encoding="utf-8")
     assert "0.8000 (exp 0.7500, +0.0500) [was 0.8000, +0.0000]" in text
@@ -600,10 +620,48 @@ def test_result_far_above_its_figure_passes_and_is_flagged(project):
     write_expected(project, {("zero-shot", "de->en"): 0.40})  # 0.52 > 0.40 + flag_above 0.1
     result = run(project)
     assert result.ret == pytest.ExitCode.OK
-    assert outcomes(result) == (SMOKE_IDS, [], [])
+    assert outcomes(result) == (SMOKE_RUN_ORDER, [], [])
     suspects = [line for line in result.outlines if "SUSPECT" in line]
     assert suspects == [
         "SUSPECT test_xner_project.py::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
         "expected 0.4000 (why zero-shot de->en)"
     ]
     assert "0.5200 (exp 0.4000, +0.1200)" in (project.path / "out" / "tables.md").read_text()
+
+
+# 8. shards ------------------------------------------------------------------------------------
+
+
+def test_shards_run_each_case_once_and_merge_into_the_full_tables(project):
+    """--xner-shard I/N splits by training configuration; `xner merge` of the shards' results
+    rebuilds the full run's tables exactly."""
+    from xner.cli import main
+
+    assert run(project, out="full").ret == pytest.ExitCode.OK
+    shards = []
+    for index in (1, 2, 3):
+        result = run(project, "--xner-shard", f"{index}/3", out=f"shard{index}")
+        assert result.ret == pytest.ExitCode.OK
+        passed, skipped, failed = outcomes(result)
+        assert passed and not skipped and not failed
+        shards.append(passed)
+    every = [case for shard in shards for case in shard]
+    assert sorted(every) == sorted(SMOKE_IDS), "each case in exactly one shard"
+    for shard in shards:  # a configuration's cases stay together (it trains once)
+        configs = {case.split("[")[1].split("->")[0] for case in shard}
+        assert all(c.split("[")[1].split("->")[0] in configs for c in shard)
+        assert not any(
+            c.split("[")[1].split("->")[0] in configs for other in shards if other is not shard
+            for c in other
+        )  # fmt: skip
+    merged = project.path / "merged"
+    runs = [str(project.path / f"shard{i}" / "results.json") for i in (1, 2, 3)]
+    assert main(["merge", *runs, "--out", str(merged)]) == 0
+    assert tables_body(merged / "tables.md") == tables_body(project.path / "full" / "tables.md")
+    assert (merged / "few_shot.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_bad_shard_is_a_usage_error(project):
+    result = run(project, "--xner-shard", "4/3")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--xner-shard: shard '4/3': I must be between 1 and N" in result.stderr.str()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from xner.profiles import PROFILES
 from xner.scenarios import TrainConfig
+from xner.schedule import config_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,7 +51,7 @@ def cases(strategy: str) -> list:
                 case = BenchCase(name, config, lang)
                 marks = [
                     getattr(pytest.mark, PROFILE_MARKS[name]),
-                    pytest.mark.xdist_group(f"xner-{name}-{config.strategy}-{config.label}"),
+                    pytest.mark.xdist_group(f"xner-{config_key(name, config)}"),
                 ]
                 params.append(pytest.param(case, id=str(case), marks=marks))
     return params

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from xner.hub import HubUnreachableError
+from xner.jobs import WorkerError
+from xner.runtime import PRECISIONS
 
 STRATEGY_CHOICES = ("zero-shot", "few-shot", "multilingual", "full", "all")
 
@@ -24,6 +27,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="results", help="results folder (default: results/)")
     run.add_argument("--force", action="store_true", help="retrain cached configurations")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    run.add_argument(
+        "--jobs", type=int, default=1, metavar="N",
+        help="train N configurations at once, longest first, each in its own process with "
+        "its share of the CPU cores and, on a GPU machine, worker k on GPU k mod G (default 1)",
+    )  # fmt: skip
+    run.add_argument(
+        "--shard", metavar="I/N",
+        help="run only shard I of N (a deterministic, cost-balanced share of the "
+        "configurations); combine the shards' results.json with `xner merge`",
+    )  # fmt: skip
+    run.add_argument(
+        "--precision", choices=PRECISIONS,
+        help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
+    )  # fmt: skip
+    run.add_argument(
+        "--compile", action="store_true", default=None,
+        help="torch.compile the model (lengths padded to multiples of 64 on a GPU)",
+    )  # fmt: skip
+    merge = commands.add_parser(
+        "merge", help="combine saved runs (e.g. shards) into one run's tables, CSV and plots"
+    )
+    merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
+    merge.add_argument("--out", required=True, help="folder for the merged files")
     expected = commands.add_parser(
         "expected", help="print a results.json as an expected-values TOML (re-measuring)"
     )
@@ -70,37 +96,75 @@ def print_expected(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import datasets
-
+    from xner.jobs import Job, run_jobs
+    from xner.output import write_run
     from xner.profiles import get_profile
-    from xner.report import plot_few_shot, plot_transfer, tables
-    from xner.results import run_facts, save_results, write_atomic
-    from xner.study import Study
+    from xner.report import tables
+    from xner.results import Result, run_facts
+    from xner.schedule import Shard, config_cost, config_key, in_shard
 
-    datasets.disable_progress_bars()
     profile = get_profile(args.profile)
-    out = Path(args.out)
-    study = Study(
-        profile, args.model, args.data, cache_dir=out / "cache", force=args.force,
-        progress=not args.no_progress,
-    )  # fmt: skip
+    runtime = profile.runtime.with_options(precision=args.precision, compile=args.compile)
+    shard = Shard.parse(args.shard) if args.shard else None
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    data = args.data or profile.data
     strategies = profile.strategies()
     names = list(strategies) if args.strategy == "all" else [args.strategy]
-    seeds = args.seed or [0]
-    results = []
-    for name in names:
-        for config in strategies[name].configs():
-            for seed in seeds:
-                results.extend(study.run(config, seed))
-    run_info = run_facts() | {"profile": profile.name, "model": study.model, "data": study.data}
-    save_results(out / "results.json", results, run_info)
-    text = tables(results, fmt="simple")
-    write_atomic(out / "tables.md", tables(results, fmt="github"))
-    plot_few_shot(results, out / "few_shot.png")
-    plot_transfer(results, out / "transfer.png")
-    print(text)
-    cached = len({r.config for r in results}) - len(study.trained)
-    print(f"trained {len(study.trained)} configuration(s), {cached} from cache; wrote {out}/")
+    configs = [config for name in names for config in strategies[name].configs()]
+    costs = {
+        config_key(profile.name, c): config_cost(c, profile.fractions, profile.recipe.epochs, data)
+        for c in configs
+    }
+    mine = in_shard(costs, shard)
+    out = Path(args.out)
+    # Bars from several workers at once would interleave: one line per training instead.
+    progress = not args.no_progress and args.jobs == 1
+    jobs = [
+        Job(profile.name, config, seed, runtime, args.model, args.data, str(out / "cache"),
+            args.force, progress)
+        for config in configs
+        if config_key(profile.name, config) in mine
+        for seed in args.seed or [0]
+    ]  # fmt: skip
+
+    def report(job: Job, outcome) -> None:
+        if not progress and not args.no_progress:
+            how = "trained" if outcome.trained else "from cache"
+            print(f"{profile.name} {job.config.label} seed {job.seed}: {how}", file=sys.stderr)
+
+    outcomes = run_jobs(
+        jobs, args.jobs, [costs[config_key(profile.name, j.config)] for j in jobs], report
+    )
+    results = [Result.from_dict(r) for outcome in outcomes for r in outcome.results]
+    run_info = run_facts() | {
+        "profile": profile.name,
+        "model": args.model or profile.model,
+        "data": data,
+        "seeds": args.seed or [0],
+        "recipes": {profile.name: asdict(profile.recipe)},
+        "shard": str(shard) if shard else None,
+    }
+    write_run(out, results, run_info)
+    print(tables(results, fmt="simple"))
+    trained = sum(outcome.trained for outcome in outcomes)
+    print(
+        f"trained {trained} configuration(s), {len(outcomes) - trained} from cache"
+        + (f" (shard {shard})" if shard else "")
+        + f"; wrote {out}/"
+    )
+    return 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    from xner.merge import merge_runs
+    from xner.output import write_run
+    from xner.report import tables
+
+    merged = merge_runs(args.runs)
+    write_run(args.out, merged.results, merged.run, merged.expected)
+    print(tables(merged.results, fmt="simple"))
+    print(f"merged {len(args.runs)} run(s), {len(merged.results)} result(s); wrote {args.out}/")
     return 0
 
 
@@ -108,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return run(args) if args.command == "run" else print_expected(args)
-    except (HubUnreachableError, FileNotFoundError, ValueError, KeyError) as err:
+        return {"run": run, "merge": merge, "expected": print_expected}[args.command](args)
+    except (HubUnreachableError, WorkerError, FileNotFoundError, ValueError, KeyError) as err:
         # Errors the user can act on: one line, not a traceback.
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"xner: error: {message}", file=sys.stderr)

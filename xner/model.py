@@ -1,5 +1,6 @@
 """Tokenizer and token-classification model with the PAN-X labels: from the hub, from a local
-folder written by `save_pretrained`, or the tiny CPU model (`"tiny"`)."""
+folder written by `save_pretrained`, the tiny CPU model (`"tiny"`), or XLM-R base's architecture
+with random weights (`"xlmr-base-random"`, for measuring cost at real size offline)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import transformers
 
 from xner.data import TAGS
 from xner.hub import hub_call
+from xner.realsize import XLMR_BASE_RANDOM, xlmr_base_random_config, xlmr_base_random_tokenizer
 
 TINY = "tiny"
 DEFAULT_MODEL = "xlm-roberta-base"
@@ -44,6 +46,8 @@ def load_tokenizer(name_or_path: str = DEFAULT_MODEL):
         from xner.tiny import tiny_tokenizer
 
         return tiny_tokenizer()
+    if name_or_path == XLMR_BASE_RANDOM:
+        return xlmr_base_random_tokenizer()
     if _is_local(name_or_path):
         tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
     else:
@@ -68,6 +72,11 @@ def new_model(name_or_path: str, vocab_size: int) -> torch.nn.Module:
 
         return transformers.XLMRobertaForTokenClassification(
             tiny_config(vocab_size, **label_maps())
+        )
+    if name_or_path == XLMR_BASE_RANDOM:
+        # vocab_size is ignored: XLM-R's 250,002-row embedding is what makes the cost real.
+        return transformers.XLMRobertaForTokenClassification(
+            xlmr_base_random_config(**label_maps())
         )
     kwargs = dict(
         num_labels=len(TAGS),

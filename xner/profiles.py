@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xner.data import REPORT_FRACTIONS
 from xner.model import DEFAULT_MODEL, TINY
+from xner.runtime import Runtime
 from xner.scenarios import REPORT_FEW_SHOT_SIZES, STRATEGIES, Strategy
 from xner.train import Recipe
 
@@ -21,6 +22,7 @@ class Profile:
     recipe: Recipe
     few_shot_sizes: tuple[int, ...]
     fractions: Mapping[str, float] | None = None
+    runtime: Runtime = field(default_factory=Runtime)
 
     def strategies(self) -> dict[str, Strategy]:
         """The study's strategies with this profile's few-shot sizes."""
@@ -49,6 +51,9 @@ PROFILES: dict[str, Profile] = {
         recipe=Recipe(learning_rate=3e-3),
         few_shot_sizes=tuple(n // 5 for n in REPORT_FEW_SHOT_SIZES),
         fractions=REPORT_FRACTIONS,
+        # One thread per training and pinned numerics: the same figures serial or in
+        # parallel, on any x86-64 CPU, so smoke.toml can stay two-sided and exact.
+        runtime=Runtime(threads=1, portable=True),
     ),
 }
 

@@ -8,9 +8,7 @@ files after each one, so a crash or Ctrl-C keeps what finished.
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -39,9 +37,13 @@ class XnerSession:
     data: str | None
     compare_path: Path | None
     compare_fail: float
+    precision: str | None = None
+    compile: bool | None = None
+    shard: object = None  # xner.schedule.Shard, or None for every case
     baseline: list | None = None  # the --xner-compare run, read once before any case
     records: list[Record] = field(default_factory=list)
-    studies: dict = field(default_factory=dict)
+    outcomes: dict = field(default_factory=dict)  # (profile, config, seed) -> its Results
+    workers: object = None  # xner.jobs.Workers of this process, started on first use
     regressions: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
 
@@ -49,33 +51,55 @@ class XnerSession:
     def is_worker(self) -> bool:
         return hasattr(self.config, "workerinput")
 
-    def study(self, profile: str):
-        """One Study per profile per process, so each configuration trains once."""
-        if profile not in self.studies:
-            from xner.profiles import get_profile
-            from xner.study import Study
+    def worker_slot(self) -> tuple[int, int]:
+        """(this process's index, number of processes training): gw3 of -n 8 is (3, 8)."""
+        if not self.is_worker:
+            return 0, 1
+        info = self.config.workerinput
+        return int(info["workerid"].lstrip("gw") or 0), int(info.get("workercount", 1))
 
-            self.studies[profile] = Study(get_profile(profile), self.model, self.data)
-        return self.studies[profile]
+    def runtime(self, profile: str):
+        from xner.profiles import get_profile
+
+        return get_profile(profile).runtime.with_options(
+            precision=self.precision, compile=self.compile
+        )
+
+    def job(self, profile: str, config, seed: int):
+        """The xner.jobs.Job that trains `config` of `profile` with this session's options."""
+        from xner.jobs import Job
+
+        return Job(profile, config, seed, self.runtime(profile), self.model, self.data)
+
+    def score(self, profile: str, config, seed: int, lang: str):
+        """The Result of `config` on `lang`: trained (once per process, with every evaluation
+        language) in this process's worker, the first time a case of it asks."""
+        key = (profile, config, seed)
+        if key not in self.outcomes:
+            from xner.jobs import Workers
+            from xner.results import Result
+
+            if self.workers is None:
+                self.workers = Workers(*self.worker_slot())
+            outcome = self.workers.run(self.job(profile, config, seed))
+            self.outcomes[key] = [Result.from_dict(r) for r in outcome.results]
+        return next(r for r in self.outcomes[key] if r.eval_lang == lang)
 
     def results(self):
         from xner.results import Result
 
         return [Result.from_dict(r.result) for r in self.records]
 
-    def expected_cells(self) -> dict:
-        from xner.report import cell_of
+    def expected(self) -> list[dict]:
+        """Expected-figure records of the measured cells, as results.json keeps them."""
+        from xner.output import expected_record
         from xner.results import Result
 
-        return {
-            cell_of(Result.from_dict(r.result)): r.expected["f1"]
+        return [
+            expected_record(Result.from_dict(r.result), r.expected)
             for r in self.records
             if r.expected is not None
-        }
-
-    def expected_sources(self) -> str:
-        sources = sorted({r.expected.get("source", "") for r in self.records if r.expected})
-        return f"Expected figures from {', '.join(sources)}.\n\n" if any(sources) else ""
+        ]
 
     def suspects(self) -> list[str]:
         return [
@@ -87,39 +111,25 @@ class XnerSession:
 
     @cached_property
     def run_facts(self) -> dict:
+        from xner.profiles import PROFILES
         from xner.results import run_facts
 
-        return run_facts() | {"seeds": self.seeds, "model": self.model, "data": self.data}
+        return run_facts() | {
+            "seeds": self.seeds,
+            "model": self.model,
+            "data": self.data,
+            "recipes": {name: asdict(p.recipe) for name, p in PROFILES.items()},
+            "shard": str(self.shard) if self.shard else None,
+        }
 
-    def write_results(self) -> None:
-        """results.json, results.csv and tables.md, each written atomically."""
-        from xner.report import tables
-        from xner.results import save_results, write_atomic
+    def write_results(self, plots: bool = False) -> None:
+        """Every file of the run, through xner's one writer; plots only at the end."""
+        from xner.output import write_run
 
-        results = self.results()
-        run = self.run_facts
-        self.written = [
-            save_results(self.results_dir / "results.json", results, run),
-            write_atomic(self.results_dir / "results.csv", _csv(results)),
-            write_atomic(
-                self.results_dir / "tables.md",
-                "# xner results\n\n"
-                + _provenance(run)
-                + self.expected_sources()
-                + tables(results, self.expected_cells(), self.baseline, fmt="github"),
-            ),
-        ]
-
-    def write_plots(self) -> None:
-        from xner.report import plot_few_shot, plot_transfer
-
-        results = self.results()
-        for path in (
-            plot_few_shot(results, self.results_dir / "few_shot.png"),
-            plot_transfer(results, self.results_dir / "transfer.png"),
-        ):
-            if path is not None:
-                self.written.append(path)
+        self.written = write_run(
+            self.results_dir, self.results(), self.run_facts, self.expected(), self.baseline,
+            plots=plots,
+        )  # fmt: skip
 
     def compare(self) -> None:
         """Cells whose mean F1 fell by more than the allowed amount against the saved run."""
@@ -140,27 +150,6 @@ class XnerSession:
 
 
 STATE = pytest.StashKey[XnerSession]()
-
-
-def _csv(results) -> str:
-    out = io.StringIO()
-    columns = [
-        "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1",
-        "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
-        "train_seconds", "eval_seconds", "device", "profile", "strategy_version",
-    ]  # fmt: skip
-    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in results:
-        row = r.to_dict() | r.per_type
-        row["train_langs"] = "+".join(r.train_langs)
-        writer.writerow(row)
-    return out.getvalue()
-
-
-def _provenance(run: dict) -> str:
-    versions = ", ".join(f"{k} {v}" for k, v in run["versions"].items())
-    return f"Produced {run['created']} on {run['device']}, commit {run['commit']}; {versions}.\n\n"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -186,6 +175,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=0.01,
         help="fail the session where F1 fell by more than this against --xner-compare (0.01)",
+    )
+    group.addoption(
+        "--xner-precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default)",
+    )
+    group.addoption(
+        "--xner-compile",
+        action="store_true",
+        default=None,
+        help="torch.compile the model in every training",
+    )
+    group.addoption(
+        "--xner-shard",
+        metavar="I/N",
+        help="run only shard I of N: a deterministic, cost-balanced share of the training "
+        "configurations; combine the shards' results.json with `xner merge`",
     )
 
 
@@ -223,6 +229,9 @@ def pytest_configure(config: pytest.Config) -> None:
         data=config.getoption("xner_data"),
         compare_path=Path(compare) if compare else None,
         compare_fail=config.getoption("xner_compare_fail"),
+        precision=config.getoption("xner_precision"),
+        compile=config.getoption("xner_compile"),
+        shard=_shard(config.getoption("xner_shard")),
         baseline=baseline,
     )
     if not config.stash[STATE].is_worker:
@@ -231,6 +240,27 @@ def pytest_configure(config: pytest.Config) -> None:
     # xdist_group), so it is trained once; plain "load" would scatter them.
     if getattr(config.option, "dist", None) == "load":
         config.option.dist = "loadgroup"
+    # Hand out groups in collection order, which xner sorts longest first (below); xdist
+    # would otherwise put groups with more cases first, whatever their training costs.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.workers is not None:
+        state.workers.close()
+
+
+def _shard(text: str | None):
+    if text is None:
+        return None
+    from xner.schedule import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as err:
+        raise pytest.UsageError(f"--xner-shard: {err}") from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -242,6 +272,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(trylast=True)  # after -m/-k deselection: torch only if gpu cases remain
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _order_and_shard(config, items)
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if not gpu_items:
         return
@@ -256,6 +287,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmark cases longest training first (after every other test), and only the cases
+    of this session's shard. Deterministic, so every xdist worker collects the same list."""
+    params = {item: getattr(item, "callspec", None) for item in items}
+    cases = {item: cs.params["case"] for item, cs in params.items() if cs and "case" in cs.params}
+    if not cases:
+        return
+    from xner.profiles import get_profile
+    from xner.schedule import config_cost, config_key, in_shard, longest_first
+
+    state = config.stash[STATE]
+    costs, key_of = {}, {}
+    for item, case in cases.items():
+        profile = get_profile(case.profile)
+        key_of[item] = key = config_key(case.profile, case.config)
+        costs[key] = config_cost(
+            case.config, profile.fractions, profile.recipe.epochs, state.data or profile.data
+        )
+    keep = in_shard(costs, state.shard)
+    deselected = [item for item in items if item in key_of and key_of[item] not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    rank = {key: i for i, key in enumerate(longest_first(costs))}
+    items[:] = sorted(
+        (item for item in items if item not in deselected),
+        key=lambda item: rank[key_of[item]] if item in key_of else -1,
+    )
+
+
 class Bench:
     """What a benchmark case uses: run its case, record the result, check it."""
 
@@ -268,13 +328,14 @@ class Bench:
     def run(self, case):
         """Train (once per configuration and seed) and score `case`, timed by pytest-benchmark.
 
-        The first case of a configuration carries its training time; the others only their
-        evaluation. Both times are also in the benchmark's extra_info.
+        The first case of a configuration carries its training and every evaluation of it (they
+        run together in the worker process); the others take no time. The training and
+        evaluation times of the case itself are in the benchmark's extra_info and the Result.
         """
-        study = self.state.study(case.profile)
         result = self.benchmark.pedantic(
-            study.score, args=(case.config, self.seed, case.lang), rounds=1, iterations=1
-        )
+            self.state.score, args=(case.profile, case.config, self.seed, case.lang),
+            rounds=1, iterations=1,
+        )  # fmt: skip
         self.benchmark.extra_info.update(
             f1=result.f1, train_seconds=result.train_seconds, eval_seconds=result.eval_seconds
         )
@@ -334,8 +395,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or state.is_worker or not state.records:
         return
-    state.write_results()
-    state.write_plots()
+    state.write_results(plots=True)
     state.compare()
     if state.regressions and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -345,16 +405,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     state = config.stash.get(STATE, None)
     if state is None or state.is_worker or not state.records:
         return
+    from xner.output import expected_cells, expected_sources, runtimes
     from xner.report import tables
 
     write = terminalreporter.write_line
     terminalreporter.section("xner results")
-    for line in tables(
-        state.results(), state.expected_cells(), state.baseline, fmt="simple"
-    ).splitlines():
+    results, expected = state.results(), state.expected()
+    text = tables(results, expected_cells(expected), state.baseline, fmt="simple")
+    for line in text.splitlines():
         write(line)
-    if state.expected_sources():
-        write(state.expected_sources().strip())
+    for paragraph in (runtimes(results), expected_sources(expected)):
+        if paragraph:
+            write(paragraph.strip())
     for line in state.suspects():
         write(f"SUSPECT {line}", yellow=True)
     if state.compare_path is not None:

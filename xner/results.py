@@ -42,6 +42,9 @@ class Result:
     config: str = ""  # the training configuration's label: de, fr:1000, de+fr, all
     profile: str = ""
     strategy_version: int = 1
+    runtime: dict = field(default_factory=dict)  # how it executed: xner.runtime.resolve()
+    train_steps: int = 0  # optimizer steps taken
+    seconds_per_step: float = 0.0  # after the first step (see xner.train.StepClock)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -106,6 +109,7 @@ class ResultsFile:
 
     results: list[Result]
     run: dict = field(default_factory=dict)
+    expected: list[dict] = field(default_factory=list)  # expected figures the run met
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
@@ -130,13 +134,20 @@ def _umask() -> int:
     return mask
 
 
-def save_results(path: str | Path, results: Iterable[Result], run: dict | None = None) -> Path:
-    """Write results as JSON, atomically."""
+def save_results(
+    path: str | Path,
+    results: Iterable[Result],
+    run: dict | None = None,
+    expected: list[dict] | None = None,
+) -> Path:
+    """Write results (and the expected figures they were checked against) as JSON, atomically."""
     payload = {
         "schema": SCHEMA,
         "run": run if run is not None else run_facts(),
         "results": [r.to_dict() for r in results],
     }
+    if expected:
+        payload["expected"] = expected
     return write_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -154,4 +165,6 @@ def load_results(path: str | Path) -> ResultsFile:
         results = [Result.from_dict(r) for r in payload["results"]]
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: malformed results ({err})") from None
-    return ResultsFile(results=results, run=payload.get("run", {}))
+    return ResultsFile(
+        results=results, run=payload.get("run", {}), expected=payload.get("expected", [])
+    )

@@ -19,8 +19,9 @@ from xner.data import concat_languages, few_shot_subset, load_corpus
 from xner.model import TINY, load_tokenizer
 from xner.profiles import Profile
 from xner.results import Result, device_name, versions, write_atomic
+from xner.runtime import Runtime, resolve
 from xner.scenarios import TrainConfig
-from xner.train import evaluate, finetune
+from xner.train import StepClock, evaluate, finetune
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class Trained:
     model: torch.nn.Module
     train_size: int
     seconds: float
+    steps: int = 0
+    seconds_per_step: float = 0.0
 
 
 class Study:
@@ -68,8 +71,14 @@ class Study:
         cache_dir: str | Path | None = None,
         force: bool = False,
         progress: bool = True,
+        runtime: Runtime | None = None,
+        max_steps: int | None = None,
     ):
+        """`max_steps` cuts every training short after that many steps, for timing only:
+        its figures mean nothing, so such a study caches nothing."""
         self.profile = profile
+        self.max_steps = max_steps
+        self.runtime = runtime or profile.runtime
         self.model = model or profile.model
         self.data = str(data or profile.data)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
@@ -78,6 +87,11 @@ class Study:
         self._encoded: dict[str, datasets.DatasetDict] = {}
         self.trained: list[str] = []  # labels of configurations trained (not cached) here
         self._last: tuple[tuple[TrainConfig, int], Trained] | None = None
+
+    @cached_property
+    def resolved_runtime(self) -> dict:
+        """The runtime as it applies in this process (precision, threads, ...)."""
+        return resolve(self.runtime)
 
     @cached_property
     def tokenizer(self):
@@ -102,6 +116,7 @@ class Study:
             "data_files": _source_fingerprint(self.data),
             "fractions": dict(self.profile.fractions or {}),
             "recipe": asdict(self.profile.recipe),
+            "runtime": self.resolved_runtime,
             "code": code_fingerprint(),
             "versions": versions(),
             "device": device_name(),
@@ -109,7 +124,7 @@ class Study:
         return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
     def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
-        if self.cache_dir is None:
+        if self.cache_dir is None or self.max_steps:
             return None
         name = config.label.replace(":", "-").replace("+", "_")
         key = self.cache_key(config, seed)[:16]
@@ -147,6 +162,7 @@ class Study:
             self._last = None  # free the previous model before training the next
             data = self.training_data(config)
             start = time.perf_counter()
+            clock = StepClock()
             model = finetune(
                 self.model,
                 self.tokenizer,
@@ -156,10 +172,18 @@ class Study:
                 seed=seed,
                 progress=self.progress,
                 description=f"{self.profile.name} {config.label} seed {seed}",
+                runtime=self.runtime,
+                callbacks=[clock],
+                max_steps=self.max_steps,
             )
             seconds = time.perf_counter() - start
             self.trained.append(config.label)
-            self._last = (key, Trained(model, data["train"].num_rows, seconds))
+            self._last = (
+                key,
+                Trained(
+                    model, data["train"].num_rows, seconds, clock.steps, clock.seconds_per_step
+                ),
+            )
         return self._last[1]
 
     def score(self, config: TrainConfig, seed: int, lang: str) -> Result:
@@ -167,7 +191,7 @@ class Study:
         trained = self.train(config, seed)
         test = self.encoded(lang)["test"]
         start = time.perf_counter()
-        scores = evaluate(trained.model, self.tokenizer, test, self.profile.recipe)
+        scores = evaluate(trained.model, self.tokenizer, test, self.profile.recipe, self.runtime)
         return Result(
             strategy=config.strategy,
             train_langs=list(config.train_langs),
@@ -182,10 +206,13 @@ class Study:
             model=self.model,
             data_source=self.data,
             train_seconds=round(trained.seconds, 3),
+            train_steps=trained.steps,
+            seconds_per_step=round(trained.seconds_per_step, 5),
             eval_seconds=round(time.perf_counter() - start, 3),
             versions=versions(),
             device=device_name(),
             config=config.label,
             profile=self.profile.name,
             strategy_version=config.version,
+            runtime=self.resolved_runtime,
         )

@@ -1,0 +1,59 @@
+"""Trainings in worker processes through the real engine: --jobs N gives a serial run's
+figures bit for bit, and shards merged give one full run's tables (smoke few-shot: five
+small trainings, about half a minute on two cores)."""
+
+import json
+
+import pytest
+
+from xner.cli import main
+
+
+def run(tmp_path, name, *args):
+    out = tmp_path / name
+    assert main(["run", "few-shot", "--profile", "smoke", "--no-progress", "--out", str(out),
+                 *args]) == 0  # fmt: skip
+    return out
+
+
+def figures(out):
+    records = json.loads((out / "results.json").read_text())["results"]
+    return {(r["config"], r["eval_lang"], r["seed"]): (r["f1"], r["per_type"]) for r in records}
+
+
+def body(out):
+    """tables.md from its first table on (the lines above say when and where it ran)."""
+    text = (out / "tables.md").read_text()
+    return text[text.index("### ") :]
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    return run(tmp_path_factory.mktemp("serial"), "serial")
+
+
+def test_two_jobs_give_the_serial_figures_bit_for_bit(serial, tmp_path):
+    parallel = run(tmp_path, "parallel", "--jobs", "2")
+    assert figures(parallel) == figures(serial)
+    assert body(parallel) == body(serial)
+    records = json.loads((parallel / "results.json").read_text())["results"]
+    assert {r["runtime"]["threads"] for r in records} == {1}
+    assert all(r["train_steps"] > 0 for r in records)
+
+
+def test_shards_merged_give_the_full_tables(serial, tmp_path, capsys):
+    outs = [run(tmp_path, f"shard{i}", "--shard", f"{i}/3") for i in (1, 2, 3)]
+    counts = [len(figures(out)) for out in outs]
+    assert sum(counts) == len(figures(serial)) and all(counts)
+    assert main(["merge", *(str(o / "results.json") for o in outs),
+                 "--out", str(tmp_path / "merged")]) == 0  # fmt: skip
+    assert figures(tmp_path / "merged") == figures(serial)
+    assert body(tmp_path / "merged") == body(serial)
+
+
+def test_a_failing_job_is_one_line(tmp_path, capsys):
+    code = main(["run", "few-shot", "--profile", "smoke", "--data", str(tmp_path / "none"),
+                 "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("xner: error: ") and "none" in err
