@@ -104,9 +104,12 @@ def test_checkpoints_are_removed(tokenizer, small, tmp_path, monkeypatch):
 
 
 def test_labels_are_padded_with_minus_100(tokenizer, small):
+    from xner.runtime import Runtime
     from xner.train import _collator
 
-    batch = _collator(tokenizer)([small["train"][0], small["train"][1], small["train"][2]])
+    batch = _collator(tokenizer, Runtime())(
+        [small["train"][0], small["train"][1], small["train"][2]]
+    )
     lengths = [len(small["train"][i]["labels"]) for i in range(3)]
     shortest = lengths.index(min(lengths))
     assert (batch["labels"][shortest, min(lengths) :] == -100).all()
@@ -117,3 +120,25 @@ def test_datasets_stay_untouched_by_training(tokenizer, small):
     train_once(tokenizer, small, seed=0, epochs=1)
     assert small["train"].to_dict() == before
     assert isinstance(small, datasets.DatasetDict)
+
+
+def test_eval_sorted_by_length_in_big_batches_scores_the_same(tokenizer, small):
+    """The fast runtime's evaluation (length-sorted, batch 256) against the Trainer's (dataset
+    order, batch 64): entity F1 is a sum over sentences, so the order cannot move it."""
+    from xner.runtime import PLAIN, Runtime
+
+    model = finetune("tiny", tokenizer, small["train"], small["validation"],
+                     Recipe(learning_rate=3e-3, epochs=1), progress=False)  # fmt: skip
+    fast = evaluate(model, tokenizer, small["validation"], runtime=Runtime())
+    plain = evaluate(model, tokenizer, small["validation"], runtime=PLAIN)
+    assert fast == plain
+
+
+def test_max_steps_stops_early_and_the_clock_counts_steps(tokenizer, small):
+    from xner.train import StepClock
+
+    clock = StepClock()
+    finetune("tiny", tokenizer, small["train"], small["validation"],
+             Recipe(learning_rate=3e-3, epochs=3, batch_size=4), progress=False,
+             callbacks=[clock], max_steps=3)  # fmt: skip
+    assert clock.steps == 3 and clock.seconds_per_step > 0
