@@ -10,7 +10,7 @@ from pathlib import Path
 
 from xner.hub import HubUnreachableError
 from xner.jobs import WorkerError
-from xner.runtime import PRECISIONS
+from xner.runtime import PRECISIONS, describe
 
 STRATEGY_CHOICES = ("zero-shot", "few-shot", "multilingual", "full", "all")
 
@@ -74,10 +74,12 @@ def print_expected(args: argparse.Namespace) -> int:
     measured = aggregate(loaded.results)
     version_of = {r.strategy: r.strategy_version for r in loaded.results}
     versions = loaded.run.get("versions", {})
+    runtime = describe(loaded.results[0].runtime) if loaded.results else "?"
     print(
         f"# Measured by xner {versions.get('xner', '?')} with transformers "
         f"{versions.get('transformers', '?')}, torch {versions.get('torch', '?')} on "
-        f"{loaded.run.get('device', '?')}; regenerate with `xner expected results.json`."
+        f"{loaded.run.get('device', '?')} ({runtime});\n# regenerate with `xner expected "
+        "results.json`."
     )
     prefix = ""
     if args.match:

@@ -223,7 +223,7 @@ def _serve() -> None:
             reply = {
                 "results": [r.to_dict() for r in results],
                 "trained": len(study.trained) > trained_before,
-                "peak": _peak_memory(),
+                "peak": peak_memory(),
             }
         except (HubUnreachableError, FileNotFoundError, ValueError, KeyError) as err:
             message = err.args[0] if isinstance(err, KeyError) and err.args else err
@@ -232,7 +232,8 @@ def _serve() -> None:
         replies.flush()
 
 
-def _peak_memory() -> dict:
+def peak_memory() -> dict:
+    """This process's peak resident memory, and peak GPU memory allocated where there is one."""
     import resource
 
     import torch

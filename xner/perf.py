@@ -19,22 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import sys
 import time
 
+from xner.jobs import peak_memory
 from xner.runtime import PLAIN, Runtime
 
 RUNTIMES = {"plain": PLAIN, "xner": None}  # None: the profile's own runtime
-
-
-def _peak() -> dict:
-    import torch
-
-    peak = {"rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    if torch.cuda.is_available():
-        peak["gpu_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    return peak
 
 
 def time_steps(
@@ -80,7 +71,7 @@ def time_steps(
         "wall_seconds": round(time.perf_counter() - start, 3),
         "mean_tokens_per_sentence": round(tokens / rows, 2),
         "runtime": resolve(runtime),
-        "peak": _peak(),
+        "peak": peak_memory(),
     }
 
 

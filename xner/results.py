@@ -72,12 +72,24 @@ def versions() -> dict[str, str]:
 
 
 def device_name() -> str:
-    """`cuda:<GPU name>` when CUDA is used, else `cpu:<n threads>`."""
+    """`cuda:<GPU name>` when CUDA is used, else `cpu:<CPU model>`; threads and numerics are
+    in each Result's runtime."""
     import torch
 
     if torch.cuda.is_available():
         return f"cuda:{torch.cuda.get_device_name(0)}"
-    return f"cpu:{torch.get_num_threads()} threads"
+    return f"cpu:{_cpu_model()}"
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def run_facts() -> dict:

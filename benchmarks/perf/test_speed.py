@@ -1,0 +1,97 @@
+"""Speed benchmarks (pytest-benchmark, marker `perf`; not part of the test command):
+
+    pytest benchmarks/perf -m perf -s
+
+- the smoke suite serial against two at once, under pytest (`-n 2`) and `xner run --jobs 2`:
+  the same figures, and the ratio of wall times (target: at least 1.5x on 2 cores);
+- a few optimizer steps of `xlmr-base-random` at batch 16 on real PAN-X German (synthetic
+  PAN-X where ../shared/data/panx is absent), the plain Trainer in fp32 against xner's runtime:
+  seconds per step and peak memory, each in its own process, as ratios.
+
+Each pair runs in one session, so the ratio is not skewed by a machine that got busier
+between two sessions. The GPU counterpart is benchmarks/perf/gpu.sh.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PANX = ROOT.parent / "shared" / "data" / "panx"
+pytestmark = pytest.mark.perf
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def figures(results_json: Path) -> dict:
+    records = json.loads(results_json.read_text())["results"]
+    return {(r["strategy"], r["config"], r["eval_lang"]): r["f1"] for r in records}
+
+
+def report(benchmark, name: str, serial: float, parallel: float) -> float:
+    ratio = serial / parallel
+    benchmark.extra_info.update(serial_seconds=serial, parallel_seconds=parallel, ratio=ratio)
+    print(f"\n{name}: serial {serial:.1f} s, two at once {parallel:.1f} s, {ratio:.2f}x faster")
+    return ratio
+
+
+PYTEST = [sys.executable, "-m", "pytest", str(ROOT / "benchmarks" / "test_transfer.py"), "-m",
+          "smoke", "-p", "no:cacheprovider", "-q"]  # fmt: skip
+XNER_RUN = [sys.executable, "-m", "xner.cli", "run", "all", "--profile", "smoke", "--no-progress"]
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "results", "two_at_once"),
+    [
+        ("pytest -m smoke vs -n 2", PYTEST, "--xner-results", ["-n", "2"]),
+        ("xner run --jobs 1 vs --jobs 2", XNER_RUN, "--out", ["--jobs", "2"]),
+    ],
+    ids=["pytest-n2", "xner-run-jobs2"],
+)
+def test_smoke_suite_serial_vs_two_at_once(benchmark, tmp_path, name, command, results,
+                                          two_at_once):  # fmt: skip
+    serial = timed([*command, results, str(tmp_path / "serial")], ROOT)
+    parallel = benchmark.pedantic(
+        timed, args=([*command, *two_at_once, results, str(tmp_path / "two")], ROOT),
+        rounds=1, iterations=1,
+    )  # fmt: skip
+    assert figures(tmp_path / "two" / "results.json") == figures(
+        tmp_path / "serial" / "results.json"
+    )
+    assert report(benchmark, name, serial, parallel) >= 1.5
+
+
+def steps(runtime: str, count: int = 6) -> dict:
+    data = str(PANX) if PANX.is_dir() else "synthetic"
+    out = subprocess.run(
+        [sys.executable, "-m", "xner.perf", "steps", "--model", "xlmr-base-random",
+         "--data", data, "--lang", "de", "--steps", str(count), "--runtime", runtime],
+        check=True, capture_output=True, text=True, env=os.environ | {"HF_HUB_OFFLINE": "1"},
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def test_xlmr_base_random_steps_plain_vs_xner(benchmark):
+    plain = steps("plain")
+    fast = benchmark.pedantic(steps, args=("xner",), rounds=1, iterations=1)
+    speed = plain["seconds_per_step"] / fast["seconds_per_step"]
+    memory = fast["peak"]["rss_mib"] / plain["peak"]["rss_mib"]
+    benchmark.extra_info.update(plain=plain, xner=fast, speedup=speed, memory_ratio=memory)
+    print(
+        f"\nxlmr-base-random, batch 16, {fast['mean_tokens_per_sentence']} tokens/sentence: "
+        f"plain {plain['seconds_per_step']:.2f} s/step, {plain['peak']['rss_mib']:.0f} MiB; "
+        f"xner {fast['seconds_per_step']:.2f} s/step, {fast['peak']['rss_mib']:.0f} MiB; "
+        f"{speed:.2f}x the speed, {memory:.2f}x the memory"
+    )
+    assert plain["steps"] == fast["steps"] == 6
