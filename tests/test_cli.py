@@ -59,3 +59,84 @@ def test_bad_data_folder_is_one_line_not_a_traceback(tmp_path):
     assert out.returncode == 2
     assert "train-de.tsv:2: unknown tag 'X-TAG'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# When things go wrong: each fault with real processes and real files -----------------------
+
+
+def test_unwritable_results_folder_fails_before_training(data_dir, tmp_path):
+    """A path that cannot become a folder (a regular file stands in its way) binds root too,
+    which a permission bit would not."""
+    (tmp_path / "taken").write_text("a file, not a folder")
+    out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir),
+               "--out", "taken/out", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("xner: error: taken/out: cannot write results here")
+    assert out.stderr.count("\n") == 1
+
+
+def test_a_second_run_on_a_busy_folder_stops_at_once(data_dir, tmp_path):
+    """Another process holds the folder (as a running `xner run` does): this one says so
+    before training anything, and leaves the folder as it was."""
+    (tmp_path / "out").mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom xner.output import FolderLock\n"
+         "with FolderLock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)",
+         str(tmp_path / "out")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir),
+                   "--out", "out", cwd=tmp_path)  # fmt: skip
+    finally:
+        holder.kill()
+        holder.wait()
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert f"out: in use by another xner run (pid {holder.pid})" in out.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".xner.lock", "cache"]
+
+
+def test_unknown_model_fails_before_training(data_dir, tmp_path):
+    out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir),
+               "--model", "./no-such-model", "--out", "out", cwd=tmp_path)  # fmt: skip
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "no-such-model" in out.stderr
+    assert not (tmp_path / "out" / "cache").exists() or not any(
+        (tmp_path / "out" / "cache").iterdir()
+    )
+
+
+def test_report_rebuilds_a_runs_files_byte_for_byte(data_dir, tmp_path):
+    args = ("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir), "--no-progress")
+    assert xner(*args, "--out", "out", cwd=tmp_path).returncode == 0
+    rebuilt = xner("report", "out/results.json", "--out", "again", cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    for name in ("results.json", "results.csv", "tables.md", "transfer.png"):
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
+    """A file-size limit (RLIMIT_FSIZE binds root) makes the plots fail as a full disk does:
+    one line naming the file, no temporary left, the files already written intact."""
+    script = (
+        "import resource, sys\n"
+        "from xner.output import write_run\n"
+        "from xner.results import Result\n"
+        "r = Result(strategy='zero-shot', train_langs=['de'], train_size=1, eval_lang='de',\n"
+        "    seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={}, n_test=1, model='m',\n"
+        "    data_source='d', train_seconds=1.0, eval_seconds=1.0, versions={}, device='cpu',\n"
+        "    config='de', profile='smoke')\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
+        "try:\n"
+        "    write_run(sys.argv[1], [r], {'versions': {}})\n"
+        "except OSError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == f"{tmp_path / 'transfer.png'}: cannot write (File too large)"
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["results.csv", "results.json", "tables.md"], "no stray temporary file"
+    assert json.loads((tmp_path / "results.json").read_text())["results"][0]["f1"] == 0.5

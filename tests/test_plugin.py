@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from xner.profiles import PROFILES
+from xner.scenarios import VERSION
 
 pytest_plugins = ["pytester"]
 
@@ -187,7 +188,7 @@ def write_expected(pytester, overrides=None) -> None:
     overrides = overrides or {}
     lines = []
     for strategy, cells in EXPECTED.items():
-        lines += [f"[{strategy}]", "version = 1", "tolerance = 0.03", "flag_above = 0.1"]
+        lines += [f"[{strategy}]", f"version = {VERSION}", "tolerance = 0.03", "flag_above = 0.1"]
         lines.append(f"[{strategy}.cells]")
         for key, f1 in cells.items():
             f1 = overrides.get((strategy, key), f1)
@@ -509,8 +510,11 @@ def test_xdist_workers_results_all_arrive_and_tables_match(project):
     assert serial.ret == pytest.ExitCode.OK
     result = run(project, "-n", "2", "-v", out="parallel", subprocess=True)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    workers = set(re.findall(r"\[(gw\d)\].*PASSED", result.stdout.str()))
-    assert workers == {"gw0", "gw1"}, "both workers ran cases"
+    ran = re.findall(r"\[(gw\d)\].*PASSED \S*::(test_\w+\[[^\]]*?)->", result.stdout.str())
+    assert {worker for worker, _ in ran} == {"gw0", "gw1"}, "both workers ran cases"
+    worker_of = {}
+    for worker, configuration in ran:  # every case of a configuration on one worker
+        assert worker_of.setdefault(configuration, worker) == worker, configuration
 
     parallel_records = load_json(project.path / "parallel" / "results.json")["results"]
     serial_records = load_json(project.path / "serial" / "results.json")["results"]

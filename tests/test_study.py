@@ -117,3 +117,25 @@ def test_cache_key_follows_xners_code(profile, monkeypatch):
     before = Study(profile, progress=False).cache_key(ZERO, 0)
     monkeypatch.setattr(xner.study, "code_fingerprint", lambda: "edited")
     assert Study(profile, progress=False).cache_key(ZERO, 0) != before
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['[\n {\n  "strategy": "zero-', '{"schema": 99, "results": []}', "\x00\xff"],
+    ids=["torn", "other-schema", "not-json"],
+)
+def test_an_unreadable_cache_entry_is_moved_aside_and_retrained(profile, tmp_path, caplog,
+                                                               content):  # fmt: skip
+    first = Study(profile, cache_dir=tmp_path, progress=False)
+    before = first.run(ZERO, seed=0)
+    (entry,) = tmp_path.glob("*.json")
+    entry.write_bytes(content.encode("latin-1"))
+    again = Study(profile, cache_dir=tmp_path, progress=False)
+    assert [r.f1 for r in again.run(ZERO, seed=0)] == [r.f1 for r in before]
+    assert again.trained == ["de"]
+    aside = entry.with_name(entry.name + ".unreadable")
+    assert aside.read_bytes() == content.encode("latin-1"), "kept, not deleted"
+    assert f"{entry}: unreadable cache entry" in caplog.text and "training again" in caplog.text
+    assert Study(profile, cache_dir=tmp_path, progress=False).run(ZERO, seed=0) == again.run(
+        ZERO, seed=0
+    )  # the retrained entry is readable again

@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
 from xner.hub import HubUnreachableError
 from xner.jobs import WorkerError
@@ -46,7 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="torch.compile the model (lengths padded to multiples of 64 on a GPU)",
     )  # fmt: skip
     merge = commands.add_parser(
-        "merge", help="combine saved runs (e.g. shards) into one run's tables, CSV and plots"
+        "merge",
+        aliases=["report"],
+        help="rebuild a run's tables, CSV and plots from saved runs: one (`xner report`) or "
+        "several, e.g. shards, combined (`xner merge`)",
     )
     merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
     merge.add_argument("--out", required=True, help="folder for the merged files")
@@ -98,12 +100,12 @@ def print_expected(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xner.jobs import Job, run_jobs
-    from xner.output import write_run
+    from xner.output import FolderLock, check_writable, write_run
     from xner.profiles import get_profile
     from xner.report import tables
-    from xner.results import Result, run_facts
+    from xner.results import run_facts
     from xner.schedule import Shard, config_cost, config_key, in_shard
+    from xner.study import preflight
 
     profile = get_profile(args.profile)
     runtime = profile.runtime.with_options(precision=args.precision, compile=args.compile)
@@ -119,14 +121,46 @@ def run(args: argparse.Namespace) -> int:
         for c in configs
     }
     mine = in_shard(costs, shard)
-    out = Path(args.out)
+    mine_configs = [c for c in configs if config_key(profile.name, c) in mine]
+    # Everything that can fail fails now, before the first training: the folders, another
+    # run on the same folder, the model and every language's data.
+    out = check_writable(args.out)
+    check_writable(out / "cache")
+    with FolderLock(out):
+        langs = [lang for c in mine_configs for lang in (*c.train_langs, *c.eval_langs)]
+        preflight(args.model or profile.model, data, langs)
+        results, outcomes = _train(args, profile, runtime, mine_configs, costs, out)
+        run_info = run_facts() | {
+            "profile": profile.name,
+            "model": args.model or profile.model,
+            "data": data,
+            "seeds": args.seed or [0],
+            "recipes": {profile.name: asdict(profile.recipe)},
+            "shard": str(shard) if shard else None,
+        }
+        write_run(out, results, run_info)
+    print(tables(results, fmt="simple"))
+    trained = sum(outcome.trained for outcome in outcomes)
+    print(
+        f"trained {trained} configuration(s), {len(outcomes) - trained} from cache"
+        + (f" (shard {shard})" if shard else "")
+        + f"; wrote {out}/"
+    )
+    return 0
+
+
+def _train(args, profile, runtime, configs, costs, out) -> tuple[list, list]:
+    """Every (configuration, seed) through the workers: its Results and the outcomes."""
+    from xner.jobs import Job, run_jobs
+    from xner.results import Result
+    from xner.schedule import config_key
+
     # Bars from several workers at once would interleave: one line per training instead.
     progress = not args.no_progress and args.jobs == 1
     jobs = [
         Job(profile.name, config, seed, runtime, args.model, args.data, str(out / "cache"),
             args.force, progress)
         for config in configs
-        if config_key(profile.name, config) in mine
         for seed in args.seed or [0]
     ]  # fmt: skip
 
@@ -138,24 +172,7 @@ def run(args: argparse.Namespace) -> int:
     outcomes = run_jobs(
         jobs, args.jobs, [costs[config_key(profile.name, j.config)] for j in jobs], report
     )
-    results = [Result.from_dict(r) for outcome in outcomes for r in outcome.results]
-    run_info = run_facts() | {
-        "profile": profile.name,
-        "model": args.model or profile.model,
-        "data": data,
-        "seeds": args.seed or [0],
-        "recipes": {profile.name: asdict(profile.recipe)},
-        "shard": str(shard) if shard else None,
-    }
-    write_run(out, results, run_info)
-    print(tables(results, fmt="simple"))
-    trained = sum(outcome.trained for outcome in outcomes)
-    print(
-        f"trained {trained} configuration(s), {len(outcomes) - trained} from cache"
-        + (f" (shard {shard})" if shard else "")
-        + f"; wrote {out}/"
-    )
-    return 0
+    return [Result.from_dict(r) for outcome in outcomes for r in outcome.results], outcomes
 
 
 def merge(args: argparse.Namespace) -> int:
@@ -166,7 +183,7 @@ def merge(args: argparse.Namespace) -> int:
     merged = merge_runs(args.runs)
     write_run(args.out, merged.results, merged.run, merged.expected)
     print(tables(merged.results, fmt="simple"))
-    print(f"merged {len(args.runs)} run(s), {len(merged.results)} result(s); wrote {args.out}/")
+    print(f"{len(args.runs)} run(s), {len(merged.results)} result(s); wrote {args.out}/")
     return 0
 
 
@@ -174,8 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        return {"run": run, "merge": merge, "expected": print_expected}[args.command](args)
-    except (HubUnreachableError, WorkerError, FileNotFoundError, ValueError, KeyError) as err:
+        command = {"run": run, "merge": merge, "report": merge, "expected": print_expected}
+        return command[args.command](args)
+    except (HubUnreachableError, WorkerError, OSError, ValueError, KeyError) as err:
         # Errors the user can act on: one line, not a traceback.
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"xner: error: {message}", file=sys.stderr)

@@ -8,6 +8,7 @@ files after each one, so a crash or Ctrl-C keeps what finished.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +47,7 @@ class XnerSession:
     workers: object = None  # xner.jobs.Workers of this process, started on first use
     regressions: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    write_error: str | None = None  # the first result file that could not be written
 
     @property
     def is_worker(self) -> bool:
@@ -236,14 +238,35 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
-    # With -n, keep the cases of one training configuration on one worker (their
-    # xdist_group), so it is trained once; plain "load" would scatter them.
-    if getattr(config.option, "dist", None) == "load":
-        config.option.dist = "loadgroup"
-    # Hand out groups in collection order, which xner sorts longest first (below); xdist
-    # would otherwise put groups with more cases first, whatever their training costs.
-    if hasattr(config.option, "loadscopereorder"):
-        config.option.loadscopereorder = False
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With -n (xdist's `load` or `loadgroup`), hand out work a training configuration at a
+    time: its cases stay on one worker, so it trains once, and configurations go out in
+    collection order, which xner sorts longest first.
+
+    xdist's own `loadgroup` would group by `xdist_group` marks, but it does so by editing node
+    ids, which pytest 9.2 no longer lets it do (pytest-xdist issue 1386): the cases were
+    silently scattered and every worker trained every configuration. The scope here comes from
+    the case id itself (`test_full[smoke-all->de]` is in `test_full[smoke-all]`).
+    """
+    if config.option.dist not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ConfigurationScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return configuration_scope(nodeid)
+
+    config.option.loadscopereorder = False  # keep xner's order, not largest group first
+    return ConfigurationScheduling(config, log)
+
+
+def configuration_scope(nodeid: str) -> str:
+    """A benchmark case's node id without its evaluation language; any other test's node id."""
+    head, bracket, params = nodeid.partition("[")
+    if not bracket or "->" not in params:
+        return nodeid
+    return head + bracket + re.sub(r"->[^\]\-]+", "", params)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -285,6 +308,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         for item in gpu_items:
             item.add_marker(skip)
+    _preflight(config, [item for item in items if not item.get_closest_marker("skip")])
+
+
+def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Before the first training: the results folder takes files, and the model and data of
+    every profile about to run resolve. A failure is a usage error naming what and why."""
+    cases = [item.callspec.params["case"] for item in items
+             if hasattr(item, "callspec") and "case" in item.callspec.params]  # fmt: skip
+    if not cases:
+        return
+    from xner.output import check_writable
+    from xner.profiles import get_profile
+    from xner.study import preflight
+
+    state = config.stash[STATE]
+    try:
+        check_writable(state.results_dir)
+        for name in dict.fromkeys(case.profile for case in cases):
+            profile = get_profile(name)
+            langs = [lang for case in cases if case.profile == name
+                     for lang in (*case.config.train_langs, *case.config.eval_langs)]  # fmt: skip
+            preflight(state.model or profile.model, state.data or profile.data, langs)
+    except (OSError, ValueError, KeyError) as err:
+        raise pytest.UsageError(f"xner: {err}") from None
 
 
 def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -387,17 +434,24 @@ class ResultCollector:
         values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
         for value in values:
             self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
-        if values:
-            self.state.write_results()
+        if values and self.state.write_error is None:
+            try:
+                self.state.write_results()
+            except OSError as err:  # a full disk: say so once, keep measuring, fail at the end
+                self.state.write_error = str(err)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or state.is_worker or not state.records:
         return
-    state.write_results(plots=True)
+    if state.write_error is None:
+        try:
+            state.write_results(plots=True)
+        except OSError as err:
+            state.write_error = str(err)
     state.compare()
-    if state.regressions and session.exitstatus == pytest.ExitCode.OK:
+    if (state.regressions or state.write_error) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
@@ -426,4 +480,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                 write(f"  REGRESSION {line}", red=True)
         else:
             write(f"No cell fell by more than {state.compare_fail} against {state.compare_path}.")
-    write("wrote " + ", ".join(str(p) for p in state.written))
+    if state.write_error:
+        write(f"xner: {state.write_error}; the files before it are as last written", red=True)
+    else:
+        write("wrote " + ", ".join(str(p) for p in state.written))

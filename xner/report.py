@@ -259,11 +259,13 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
+    """Save through a temporary file in the same folder, removed on any error."""
+    import io
+
+    from xner.results import write_atomic
+
+    buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(tmp)
+    fig.savefig(buffer, format="png")
     _pyplot().close(fig)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, buffer.getvalue())

@@ -124,19 +124,29 @@ class ResultsFile:
     expected: list[dict] = field(default_factory=list)  # expected figures the run met
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write `text` to `path` through a temporary file, so readers never see half a file."""
+class OutputError(OSError):
+    """A file xner cannot write; the message names it and says why, in one line."""
+
+
+def write_atomic(path: str | Path, content: str | bytes) -> Path:
+    """Write `content` to `path` through a temporary file in the same folder, renamed over it:
+    readers never see half a file, and on any error the temporary is removed and the old file
+    (if any) stays as it was. An I/O error is an OutputError naming the file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; results are not
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
     return path
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,8 +16,8 @@ import datasets
 import torch
 
 from xner.align import encode
-from xner.data import concat_languages, few_shot_subset, load_corpus
-from xner.model import TINY, load_tokenizer
+from xner.data import concat_languages, few_shot_subset, load_corpus, load_panx
+from xner.model import TINY, XLMR_BASE_RANDOM, load_tokenizer
 from xner.profiles import Profile
 from xner.results import Result, device_name, versions, write_atomic
 from xner.runtime import Runtime, resolve
@@ -47,6 +48,41 @@ def _source_fingerprint(source: str) -> str:
         if p.is_file()
     )
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+
+
+CACHE_SCHEMA = 1
+
+
+def read_cache(path: Path) -> list[Result] | None:
+    """A cache entry's results, or None after moving an unreadable one aside.
+
+    An entry torn by a crash or a full disk, one from another xner (no or another schema)
+    or one that is not xner's at all is not an error: it is moved to `<name>.unreadable`
+    (kept, not deleted, for a look), a warning names it, and its configuration trains again.
+    """
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entry, dict) or entry.get("schema") != CACHE_SCHEMA:
+            found = entry.get("schema") if isinstance(entry, dict) else type(entry).__name__
+            raise ValueError(f"cache schema {found!r}, this xner reads {CACHE_SCHEMA}")
+        return [Result.from_dict(r) for r in entry["results"]]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        aside = path.with_name(path.name + ".unreadable")
+        path.replace(aside)
+        logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
+                       path, err, aside.name)  # fmt: skip
+        return None
+
+
+def preflight(model: str, data: str, langs: Iterable[str]) -> None:
+    """Resolve the model's tokenizer and every language's data now, so that a wrong name,
+    path or file stops a run before its first training rather than after some finished.
+    What xner builds itself (the tiny and random models, synthetic data) cannot be wrong."""
+    if model not in (TINY, XLMR_BASE_RANDOM):
+        load_tokenizer(model)
+    if data != "synthetic":
+        for lang in dict.fromkeys(langs):
+            load_panx(lang, data)
 
 
 @dataclass(frozen=True)
@@ -134,11 +170,14 @@ class Study:
         """Results of `config` on each of its evaluation languages: cached, or trained now."""
         cache = self._cache_path(config, seed)
         if cache is not None and cache.exists() and not self.force:
-            logger.info("%s seed %d: cached in %s", config.label, seed, cache)
-            return [Result.from_dict(r) for r in json.loads(cache.read_text())]
+            cached = read_cache(cache)
+            if cached is not None:
+                logger.info("%s seed %d: cached in %s", config.label, seed, cache)
+                return cached
         results = [self.score(config, seed, lang) for lang in config.eval_langs]
         if cache is not None:
-            write_atomic(cache, json.dumps([r.to_dict() for r in results], indent=1))
+            entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
+            write_atomic(cache, json.dumps(entry, indent=1))
         return results
 
     def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
