@@ -127,7 +127,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
         "    seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={}, n_test=1, model='m',\n"
         "    data_source='d', train_seconds=1.0, eval_seconds=1.0, versions={}, device='cpu',\n"
         "    config='de', profile='smoke')\n"
-        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (5_000, 5_000))\n"
         "try:\n"
         "    write_run(sys.argv[1], [r], {'versions': {}})\n"
         "except OSError as err:\n"

@@ -238,6 +238,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """With -n (xdist's `load` or `loadgroup`), hand out work a training configuration at a
