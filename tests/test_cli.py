@@ -140,3 +140,32 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["results.csv", "results.json", "tables.md"], "no stray temporary file"
     assert json.loads((tmp_path / "results.json").read_text())["results"][0]["f1"] == 0.5
+
+
+def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(tmp_path,
+                                                                             capsys):  # fmt: skip
+    """`xner expected` turns a run into expected figures; an [[environment]] variant it prints
+    is used exactly where the installed version matches."""
+    from xner.bench import load_expected
+    from xner.cli import main
+    from xner.results import Result, save_results
+
+    def run(f1):
+        r = Result(strategy="zero-shot", train_langs=["de"], train_size=1, eval_lang="fr",
+                   seed=0, f1=f1, precision=f1, recall=f1, per_type={}, n_test=1, model="m",
+                   data_source="d", train_seconds=1.0, eval_seconds=1.0, versions={},
+                   device="cpu", config="de", profile="smoke", strategy_version=2)  # fmt: skip
+        return save_results(tmp_path / f"{f1}.json", [r], {"versions": {}})
+
+    assert main(["expected", str(run(0.25))]) == 0
+    base = capsys.readouterr().out
+    assert main(["expected", str(run(0.75)), "--match", "transformers=4.46"]) == 0
+    (tmp_path / "expected.toml").write_text(base + capsys.readouterr().out)
+    for installed, f1, variant in (("5.24.0", 0.25, ""), ("4.46.3", 0.75, "transformers 4.46"),
+                                   ("4.4", 0.25, "")):  # fmt: skip
+        expected = load_expected(tmp_path / "expected.toml", {"transformers": installed})
+        cell = expected.cells[("zero-shot", "de->fr")]
+        assert (cell.f1, cell.two_sided, cell.tolerance, expected.environment) == (
+            f1, True, 0.002, variant
+        )  # fmt: skip
+        assert expected.versions == {"zero-shot": 2}

@@ -57,7 +57,9 @@ def test_results_carry_the_contract_fields(profile):
     )
     assert r.model == "tiny" and r.data_source == profile.data
     assert set(r.versions) >= {"torch", "transformers", "datasets", "seqeval", "xner"}
-    assert r.device.startswith("cpu")
+    import torch
+
+    assert r.device.startswith("cuda:" if torch.cuda.is_available() else "cpu:")
     assert 0.0 <= r.f1 <= 1.0 and r.train_seconds > 0
 
 
