@@ -58,22 +58,27 @@ def test_another_seed_gives_another_model(tokenizer, small):
 
 
 def test_the_best_epoch_is_restored(tokenizer, small):
-    """The returned model scores on validation what the best epoch scored, and the history
-    proves an earlier epoch than the last was best (else the test could not tell)."""
-    recipe = Recipe(learning_rate=3e-2, epochs=3)  # a rate high enough to overshoot
+    """The first epoch is made the best one (after it, every prediction is pushed to "O", so
+    later epochs score 0 whatever the release's initialisation): the returned model must
+    score what the first epoch scored, not what the last did."""
+    recipe = Recipe(learning_rate=3e-3, epochs=3, batch_size=8)
     history = []
 
     class Keep(transformers.TrainerCallback):
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):
             history.append(metrics["eval_f1"])
 
+    class SpoilAfterTheFirstEpoch(transformers.TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.epoch > 1:
+                with torch.no_grad():
+                    model.classifier.bias[0] = 1e4  # label 0 is "O"
+
     model = finetune("tiny", tokenizer, small["train"], small["validation"], recipe,
-                     progress=False, callbacks=[Keep()])  # fmt: skip
-    assert len(history) == 3
-    best = history.index(max(history))
-    assert best < 2 and history[best] > history[-1], f"the last epoch was best: {history}"
+                     progress=False, callbacks=[Keep(), SpoilAfterTheFirstEpoch()])  # fmt: skip
+    assert history[0] > 0 and history[1:] == [0.0, 0.0], history
     assert evaluate(model, tokenizer, small["validation"], recipe).f1 == pytest.approx(
-        max(history), abs=1e-9
+        history[0], abs=1e-9
     )
 
 
