@@ -316,8 +316,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Before the first training: the results folder takes files, and the model and data of
     every profile about to run resolve. A failure is a usage error naming what and why."""
-    cases = [item.callspec.params["case"] for item in items
-             if hasattr(item, "callspec") and "case" in item.callspec.params]  # fmt: skip
+    cases = [case for case in map(_case_of, items) if case is not None]
     if not cases:
         return
     from xner.output import check_writable
@@ -336,11 +335,16 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
         raise pytest.UsageError(f"xner: {err}") from None
 
 
+def _case_of(item: pytest.Item):
+    """The xner.bench.BenchCase a benchmark item runs, or None for any other test."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("case") if callspec is not None else None
+
+
 def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Benchmark cases longest training first (after every other test), and only the cases
     of this session's shard. Deterministic, so every xdist worker collects the same list."""
-    params = {item: getattr(item, "callspec", None) for item in items}
-    cases = {item: cs.params["case"] for item, cs in params.items() if cs and "case" in cs.params}
+    cases = {item: _case_of(item) for item in items if _case_of(item) is not None}
     if not cases:
         return
     from xner.profiles import get_profile

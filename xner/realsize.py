@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING
 from tokenizers import Regex
 
 from xner.synthetic import LANGS, synthetic_sentences
+from xner.tiny import MAX_LENGTH, SPACE, SPECIAL_TOKENS, as_xlmr_tokenizer, sentencepiece_normalizer
 
 if TYPE_CHECKING:
     from transformers import XLMRobertaConfig, XLMRobertaTokenizerFast
 
 XLMR_BASE_RANDOM = "xlmr-base-random"
 XLMR_VOCAB_SIZE = 250_002  # XLM-R base's embedding rows, whatever the tokenizer holds
-SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # XLM-R's ids 0..3, mask last
-MAX_LENGTH = 512
-SPACE = "\u2581"  # SentencePiece's word-start mark
 CHUNK = 4  # characters per piece; 3 overshoots XLM-R's lengths by ~40%, 5 undershoots
 VOCAB_SENTENCES = 3000  # synthetic sentences per language whose chunks get their own id
 # Latin-1 (printable), Latin Extended-A and -B, Greek, Cyrillic: single characters keep an id
@@ -36,17 +34,13 @@ CHAR_RANGES = ((0x21, 0x7E), (0xA1, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF))
 @functools.lru_cache(maxsize=1)
 def xlmr_base_random_tokenizer() -> XLMRobertaTokenizerFast:
     """The length-model tokenizer; a pure function of the code, so the same in every process."""
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
+    from tokenizers import Tokenizer, pre_tokenizers
     from tokenizers.models import WordLevel
-    from tokenizers.processors import TemplateProcessing
-    from transformers import XLMRobertaTokenizerFast
 
     unk = SPECIAL_TOKENS.index("<unk>")
     backend = Tokenizer(WordLevel({"<unk>": unk}, unk_token="<unk>"))
     # Same normalisation as xner/tiny.py (and SentencePiece): the lengths depend on it.
-    backend.normalizer = normalizers.Sequence(
-        [normalizers.Nmt(), normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
-    )
+    backend.normalizer = sentencepiece_normalizer()
     backend.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always"),
@@ -69,24 +63,7 @@ def xlmr_base_random_tokenizer() -> XLMRobertaTokenizerFast:
     # Sorted: set order depends on PYTHONHASHSEED, ids must not.
     vocab = {token: i for i, token in enumerate([*SPECIAL_TOKENS, *sorted(pieces)])}
     backend.model = WordLevel(vocab, unk_token="<unk>")
-    backend.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always")
-    bos, eos = vocab["<s>"], vocab["</s>"]
-    backend.post_processor = TemplateProcessing(
-        single="<s> $A </s>",
-        pair="<s> $A </s> </s> $B </s>",
-        special_tokens=[("<s>", bos), ("</s>", eos)],
-    )
-    return XLMRobertaTokenizerFast(
-        tokenizer_object=backend,
-        bos_token="<s>",
-        eos_token="</s>",
-        sep_token="</s>",
-        cls_token="<s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-        model_max_length=MAX_LENGTH,  # without it transformers neither knows a limit nor truncates
-    )
+    return as_xlmr_tokenizer(backend)
 
 
 def _pieces(backend, text: str) -> list[str]:

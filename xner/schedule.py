@@ -8,7 +8,7 @@ so pytest can order and shard cases at collection time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from xner.scenarios import TrainConfig
@@ -91,9 +91,3 @@ def in_shard(costs: dict[str, float], shard: Shard | None) -> set[str]:
     if shard is None:
         return set(costs)
     return set(assign_shards(costs, shard.count)[shard.index - 1])
-
-
-def order_by(keys: Sequence[str], first: Sequence[str]) -> list[str]:
-    """`keys` reordered as they appear in `first` (keys missing from it keep their order last)."""
-    rank = {key: i for i, key in enumerate(first)}
-    return sorted(keys, key=lambda key: rank.get(key, len(rank)))

@@ -32,10 +32,8 @@ def tiny_tokenizer(vocab_size: int = 3000, seed: int = 0):
     breaks ties in hash-map order, which changes from process to process, and a tokenizer that
     differs between runs would make the CPU profile's figures irreproducible.
     """
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers
+    from tokenizers import Tokenizer, pre_tokenizers
     from tokenizers.models import Unigram
-    from tokenizers.processors import TemplateProcessing
-    from transformers import XLMRobertaTokenizerFast
 
     words = collections.Counter(
         token
@@ -44,12 +42,28 @@ def tiny_tokenizer(vocab_size: int = 3000, seed: int = 0):
         for token in tokens
     )
     backend = Tokenizer(Unigram(_unigram_vocab(words, vocab_size), unk_id=UNK, byte_fallback=False))
-    # What SentencePiece (and so XLM-R) does before the model: normalise, collapse spaces, and
-    # mark word starts with "▁".
-    backend.normalizer = normalizers.Sequence(
+    backend.normalizer = sentencepiece_normalizer()
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always")
+    return as_xlmr_tokenizer(backend)
+
+
+def sentencepiece_normalizer():
+    """What SentencePiece (and so XLM-R) does before the model: normalise, collapse spaces."""
+    from tokenizers import normalizers
+
+    return normalizers.Sequence(
         [normalizers.Nmt(), normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
     )
-    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always")
+
+
+def as_xlmr_tokenizer(backend):
+    """A `tokenizers` backend whose vocabulary starts with SPECIAL_TOKENS, given XLM-R's
+    decoder and `<s> ... </s>` template and wrapped in transformers' XLM-R tokenizer class, so
+    the code path is the one the real model takes."""
+    from tokenizers import decoders
+    from tokenizers.processors import TemplateProcessing
+    from transformers import XLMRobertaTokenizerFast
+
     backend.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always")
     bos, eos = SPECIAL_TOKENS.index("<s>"), SPECIAL_TOKENS.index("</s>")
     backend.post_processor = TemplateProcessing(
