@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from xner.synthetic import write_synthetic_xtreme
+from xner.data import write_synthetic_xtreme
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +147,7 @@ def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(t
     """`xner expected` turns a run into expected figures; an [[environment]] variant it prints
     is used exactly where the installed version matches."""
     from xner.bench import load_expected
+
     from xner.cli import main
     from xner.results import Result, save_results
 

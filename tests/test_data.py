@@ -22,10 +22,11 @@ from xner.data import (
     load_panx,
     read_tsv,
     sample_fraction,
+    synthetic_panx,
+    write_synthetic_xtreme,
     write_xtreme,
 )
 from xner.hub import HubUnreachableError, hub_call
-from xner.synthetic import synthetic_panx, write_synthetic_xtreme
 
 TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # REPORT.md's order
 SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}

@@ -8,7 +8,7 @@ import pytest
 import torch
 import transformers
 
-from xner.data import TAGS
+from xner.labels import TAGS
 from xner.model import load_tokenizer, new_model
 
 

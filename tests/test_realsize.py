@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 import transformers
 
-from xner.align import IGNORE, encode
-from xner.data import TAGS, load_panx
+from xner.align import encode
+from xner.data import load_panx, synthetic_panx
+from xner.labels import IGNORE, TAGS
 from xner.model import load_tokenizer, new_model
 from xner.realsize import XLMR_BASE_RANDOM, xlmr_base_random_tokenizer
-from xner.synthetic import synthetic_panx
-from xner.train import Recipe, evaluate, finetune
+from xner.recipe import Recipe
+from xner.train import evaluate, finetune
 
 PANX = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "panx"
 # Mean input_ids per train sentence (with <s> and </s>) under XLM-R's own tokenizer, from

@@ -3,12 +3,12 @@
 import dataclasses
 
 import pytest
-
-from xner.profiles import Profile
 from xner.scenarios import TrainConfig
+
+from xner.data import write_synthetic_xtreme
+from xner.profiles import Profile
+from xner.recipe import Recipe
 from xner.study import Study
-from xner.synthetic import write_synthetic_xtreme
-from xner.train import Recipe
 
 SIZES = {"train": 60, "validation": 20, "test": 20}
 

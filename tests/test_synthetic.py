@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from xner.data import FEATURES
-from xner.synthetic import LANGS, synthetic_panx, synthetic_sentences
+from xner.data import FEATURES, synthetic_panx
+from xner.synthetic import LANGS, synthetic_sentences
 
 TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # REPORT.md's order
 SIZES = {"train": 300, "validation": 100, "test": 100}

@@ -9,8 +9,9 @@ import torch
 import transformers
 
 from xner.align import encode
-from xner.synthetic import synthetic_panx
-from xner.train import Recipe, evaluate, finetune
+from xner.data import synthetic_panx
+from xner.recipe import Recipe
+from xner.train import evaluate, finetune
 
 
 def test_recipe_defaults_are_the_reports():

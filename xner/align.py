@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import datasets
 
-IGNORE = -100  # the label the loss and the metric skip
+from xner.labels import IGNORE
+
 logger = logging.getLogger(__name__)
 
 

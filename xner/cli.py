@@ -11,39 +11,66 @@ from xner.hub import HubUnreachableError
 from xner.jobs import WorkerError
 from xner.runtime import PRECISIONS, describe
 
-STRATEGY_CHOICES = ("zero-shot", "few-shot", "multilingual", "full", "all")
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xner", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="fine-tune and score one strategy or all of them")
-    run.add_argument("strategy", choices=STRATEGY_CHOICES)
-    run.add_argument("--profile", default="report", choices=("report", "smoke"))
-    run.add_argument("--model", help="hub name or save_pretrained folder (default: profile's)")
-    run.add_argument("--data", help="'hub', 'synthetic' or a PAN-X folder (default: profile's)")
-    run.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
-    run.add_argument("--out", default="results", help="results folder (default: results/)")
-    run.add_argument("--force", action="store_true", help="retrain cached configurations")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    run.add_argument(
+def _run_options(command: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `matrix`: what to override and how to execute."""
+    command.add_argument("--model", help="hub name or save_pretrained folder (default: study's)")
+    command.add_argument(
+        "--data", help="'hub', 'synthetic' or a PAN-X folder (default: the study's)"
+    )
+    command.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
+    command.add_argument("--out", default="results", help="results folder (default: results/)")
+    command.add_argument("--force", action="store_true", help="retrain cached configurations")
+    command.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    command.add_argument(
         "--jobs", type=int, default=1, metavar="N",
         help="train N configurations at once, longest first, each in its own process with "
         "its share of the CPU cores and, on a GPU machine, worker k on GPU k mod G (default 1)",
     )  # fmt: skip
-    run.add_argument(
+    command.add_argument(
         "--shard", metavar="I/N",
         help="run only shard I of N (a deterministic, cost-balanced share of the "
         "configurations); combine the shards' results.json with `xner merge`",
     )  # fmt: skip
-    run.add_argument(
+    command.add_argument(
         "--precision", choices=PRECISIONS,
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
-    run.add_argument(
+    command.add_argument(
         "--compile", action="store_true", default=None,
         help="torch.compile the model (lengths padded to multiples of 64 on a GPU)",
     )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from xner.study import built_in_studies
+
+    parser = argparse.ArgumentParser(prog="xner", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="fine-tune and score a study's strategies")
+    run.add_argument(
+        "study", metavar="STUDY",
+        help=f"a built-in study ({', '.join(built_in_studies())}) or a study file (TOML)",
+    )  # fmt: skip
+    run.add_argument(
+        "--strategy", action="append", metavar="NAME",
+        help="run only this strategy of the study; repeatable (default: all of them)",
+    )  # fmt: skip
+    _run_options(run)
+    matrix = commands.add_parser(
+        "matrix", help="the transfer matrix: one training per source, every target evaluated"
+    )
+    matrix.add_argument("--train", required=True, metavar="L1,L2,...", help="source languages")
+    matrix.add_argument(
+        "--eval", default="all", metavar="L1,L2,...|all",
+        help="target languages, or all of the data source's (default)",
+    )  # fmt: skip
+    matrix.add_argument(
+        "--study", default="report", metavar="STUDY",
+        help="the study whose model, data, fractions, recipe and runtime the matrix uses "
+        f"({', '.join(built_in_studies())} or a file; default report)",
+    )  # fmt: skip
+    _run_options(matrix)
     merge = commands.add_parser(
         "merge",
         aliases=["report"],
@@ -100,42 +127,61 @@ def print_expected(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xner.output import FolderLock, check_writable, write_run
-    from xner.profiles import get_profile
+    from xner.study import load_study
+
+    return run_study(load_study(args.study, args.data).select(args.strategy), args)
+
+
+def matrix(args: argparse.Namespace) -> int:
+    """Written as a study file in the results folder (the run's own record of what it ran),
+    then run like any other."""
+    from xner.study import load_study, matrix_file
+
+    out = _writable_out(args)
+    evals = "all" if args.eval == "all" else args.eval.split(",")
+    path = matrix_file(out / "matrix.toml", args.study, args.train.split(","), evals)
+    return run_study(load_study(path, args.data), args)
+
+
+def _writable_out(args: argparse.Namespace):
+    from xner.output import check_writable
+
+    out = check_writable(args.out)
+    check_writable(out / "cache")
+    return out
+
+
+def run_study(study, args: argparse.Namespace) -> int:
+    from xner.output import FolderLock, write_run
     from xner.report import tables
     from xner.results import run_facts
+    from xner.runner import preflight
     from xner.schedule import Shard, config_cost, config_key, in_shard
-    from xner.study import preflight
 
-    profile = get_profile(args.profile)
-    runtime = profile.runtime.with_options(precision=args.precision, compile=args.compile)
+    runtime = study.runtime.with_options(precision=args.precision, compile=args.compile)
     shard = Shard.parse(args.shard) if args.shard else None
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
-    data = args.data or profile.data
-    strategies = profile.strategies()
-    names = list(strategies) if args.strategy == "all" else [args.strategy]
-    configs = [config for name in names for config in strategies[name].configs()]
+    configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
     costs = {
-        config_key(profile.name, c): config_cost(c, profile.fractions, profile.recipe.epochs, data)
+        config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
         for c in configs
     }
     mine = in_shard(costs, shard)
-    mine_configs = [c for c in configs if config_key(profile.name, c) in mine]
+    mine_configs = [c for c in configs if config_key(study.name, c) in mine]
     # Everything that can fail fails now, before the first training: the folders, another
-    # run on the same folder, the model and every language's data.
-    out = check_writable(args.out)
-    check_writable(out / "cache")
+    # run on the same folder, the model, every language's data and the few-shot sizes.
+    out = _writable_out(args)
     with FolderLock(out):
-        langs = [lang for c in mine_configs for lang in (*c.train_langs, *c.eval_langs)]
-        preflight(args.model or profile.model, data, langs)
-        results, outcomes = _train(args, profile, runtime, mine_configs, costs, out)
+        preflight(study, args.model)
+        results, outcomes = _train(args, study, runtime, mine_configs, costs, out)
         run_info = run_facts() | {
-            "profile": profile.name,
-            "model": args.model or profile.model,
-            "data": data,
+            "study": study.name,
+            "study_file": study.source,
+            "model": args.model or study.model,
+            "data": study.data,
             "seeds": args.seed or [0],
-            "recipes": {profile.name: asdict(profile.recipe)},
+            "recipes": {study.name: asdict(study.recipe)},
             "shard": str(shard) if shard else None,
         }
         write_run(out, results, run_info)
@@ -149,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args, profile, runtime, configs, costs, out) -> tuple[list, list]:
+def _train(args, study, runtime, configs, costs, out) -> tuple[list, list]:
     """Every (configuration, seed) through the workers: its Results and the outcomes."""
     from xner.jobs import Job, run_jobs
     from xner.results import Result
@@ -158,7 +204,7 @@ def _train(args, profile, runtime, configs, costs, out) -> tuple[list, list]:
     # Bars from several workers at once would interleave: one line per training instead.
     progress = not args.no_progress and args.jobs == 1
     jobs = [
-        Job(profile.name, config, seed, runtime, args.model, args.data, str(out / "cache"),
+        Job(study.ref, config, seed, runtime, args.model, args.data, str(out / "cache"),
             args.force, progress)
         for config in configs
         for seed in args.seed or [0]
@@ -167,10 +213,10 @@ def _train(args, profile, runtime, configs, costs, out) -> tuple[list, list]:
     def report(job: Job, outcome) -> None:
         if not progress and not args.no_progress:
             how = "trained" if outcome.trained else "from cache"
-            print(f"{profile.name} {job.config.label} seed {job.seed}: {how}", file=sys.stderr)
+            print(f"{study.name} {job.config.label} seed {job.seed}: {how}", file=sys.stderr)
 
     outcomes = run_jobs(
-        jobs, args.jobs, [costs[config_key(profile.name, j.config)] for j in jobs], report
+        jobs, args.jobs, [costs[config_key(study.name, j.config)] for j in jobs], report
     )
     return [Result.from_dict(r) for outcome in outcomes for r in outcome.results], outcomes
 
@@ -191,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        command = {"run": run, "merge": merge, "report": merge, "expected": print_expected}
+        command = {"run": run, "matrix": matrix, "merge": merge, "report": merge,
+                   "expected": print_expected}  # fmt: skip
         return command[args.command](args)
     except (HubUnreachableError, WorkerError, OSError, ValueError, KeyError) as err:
         # Errors the user can act on: one line, not a traceback.

@@ -12,21 +12,15 @@ from pathlib import Path
 import datasets
 import pyarrow.parquet
 
-TAGS = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
-ENTITY_TYPES = ("PER", "ORG", "LOC")
+from xner.labels import TAGS
+from xner.languages import check_lang
+from xner.synthetic import DEFAULT_SIZES, LANGS, synthetic_sentences
+
 SPLITS = ("train", "validation", "test")
+
 # XTREME names the validation file "dev".
 _FILE_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
 
-# The 40 PAN-X languages XTREME distributes (configs PAN-X.<lang> of google/xtreme).
-PANX_LANGS = (
-    "af", "ar", "bg", "bn", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "he", "hi",
-    "hu", "id", "it", "ja", "jv", "ka", "kk", "ko", "ml", "mr", "ms", "my", "nl", "pt", "ru",
-    "sw", "ta", "te", "th", "tl", "tr", "ur", "vi", "yo", "zh",
-)  # fmt: skip
-
-# REPORT.md: each split of each language keeps this fraction of its rows.
-REPORT_FRACTIONS: Mapping[str, float] = {"de": 0.629, "fr": 0.229, "it": 0.084, "en": 0.059}
 CORPUS_SEED = 0
 SUBSET_SEED = 42
 
@@ -43,13 +37,6 @@ class PanxFormatError(ValueError):
     """A PAN-X file that cannot be read as such; the message names the file and line."""
 
 
-def check_lang(lang: str) -> str:
-    """Return `lang` if XTREME has PAN-X data for it, else raise a ValueError listing them."""
-    if lang not in PANX_LANGS:
-        raise ValueError(f"unknown PAN-X language {lang!r}; XTREME has: {', '.join(PANX_LANGS)}")
-    return lang
-
-
 def load_panx(lang: str, source: str | Path = "hub") -> datasets.DatasetDict:
     """Load one PAN-X language as a DatasetDict with splits train, validation and test.
 
@@ -58,12 +45,10 @@ def load_panx(lang: str, source: str | Path = "hub") -> datasets.DatasetDict:
     (`train-<lang>.tsv`, `dev-<lang>.tsv`, `test-<lang>.tsv`, directly or in a `<lang>/`
     folder) or the hub's parquet layout (`PAN-X.<lang>/<split>-*.parquet`).
     """
-    check_lang(lang)
+    check_lang(lang, str(source))
     if str(source) == "hub":
         return _load_hub(lang)
     if str(source) == "synthetic":
-        from xner.synthetic import synthetic_panx
-
         return synthetic_panx(lang)
     root = Path(source)
     if not root.is_dir():
@@ -241,7 +226,7 @@ def write_xtreme(dd: datasets.DatasetDict, directory: str | Path, lang: str, raw
 def load_corpus(
     langs: Iterable[str],
     source: str | Path = "hub",
-    fractions: Mapping[str, float] | None = REPORT_FRACTIONS,
+    fractions: Mapping[str, float] | None = None,
     seed: int = CORPUS_SEED,
 ) -> dict[str, datasets.DatasetDict]:
     """Load several PAN-X languages, each split cut to the report's fraction of its rows.
@@ -297,3 +282,31 @@ def concat_languages(
             for split in ("train", "validation")
         }
     )
+
+
+def synthetic_panx(
+    lang: str, sizes: Mapping[str, int] = DEFAULT_SIZES, seed: int = 0
+) -> datasets.DatasetDict:
+    """A PAN-X DatasetDict for `lang`, with the hub's features and `sizes` rows per split."""
+    tag_ids = {tag: i for i, tag in enumerate(TAGS)}
+    splits = {}
+    for split, n in sizes.items():
+        rows = list(synthetic_sentences(lang, n, split, seed))
+        splits[split] = datasets.Dataset.from_dict(
+            {
+                "tokens": [tokens for tokens, _ in rows],
+                "ner_tags": [[tag_ids[t] for t in tags] for _, tags in rows],
+                "langs": [[lang] * len(tokens) for tokens, _ in rows],
+            },
+            features=FEATURES,
+        )
+    return datasets.DatasetDict(splits)
+
+
+def write_synthetic_xtreme(
+    directory, langs=LANGS, sizes: Mapping[str, int] = DEFAULT_SIZES, seed: int = 0, raw=False
+):
+    """Write synthetic PAN-X for `langs` as XTREME TSV files; returns the directory."""
+    for lang in langs:
+        write_xtreme(synthetic_panx(lang, sizes, seed), directory, lang, raw=raw)
+    return directory

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from xner.runtime import Runtime
-from xner.scenarios import TrainConfig
+from xner.strategies import TrainConfig
 
 
 class WorkerError(RuntimeError):
@@ -30,9 +30,9 @@ class WorkerError(RuntimeError):
 
 @dataclass(frozen=True)
 class Job:
-    """One training configuration of one profile and seed, and where its results are cached."""
+    """One training configuration of one study and seed, and where its results are cached."""
 
-    profile: str
+    study: str  # a built-in study's name or a study file's path (xner.study.Study.ref)
     config: TrainConfig
     seed: int = 0
     runtime: Runtime = field(default_factory=Runtime)
@@ -198,31 +198,31 @@ def _serve() -> None:
     import datasets
 
     from xner.hub import HubUnreachableError
-    from xner.profiles import get_profile
     from xner.results import Result
-    from xner.study import Study
+    from xner.runner import Runner
+    from xner.study import load_study
 
     datasets.disable_progress_bars()
-    studies: dict[tuple, Study] = {}
+    runners: dict[tuple, Runner] = {}
     for line in sys.stdin:
         job = Job.from_json(line)
-        key = (job.profile, job.model, job.data, job.cache_dir, job.force, job.runtime,
+        key = (job.study, job.model, job.data, job.cache_dir, job.force, job.runtime,
                job.max_steps)  # fmt: skip
         try:
-            if key not in studies:
-                studies.clear()  # one study at a time: its encoded data can be large
-                studies[key] = Study(
-                    get_profile(job.profile), job.model, job.data, cache_dir=job.cache_dir,
+            if key not in runners:
+                runners.clear()  # one at a time: its encoded data can be large
+                runners[key] = Runner(
+                    load_study(job.study, job.data), job.model, job.data, cache_dir=job.cache_dir,
                     force=job.force, progress=job.progress, runtime=job.runtime,
                     max_steps=job.max_steps,
                 )  # fmt: skip
-            study = studies[key]
-            study.progress = job.progress
-            trained_before = len(study.trained)
-            results: list[Result] = study.run(job.config, job.seed)
+            runner = runners[key]
+            runner.progress = job.progress
+            trained_before = len(runner.trained_labels)
+            results: list[Result] = runner.run(job.config, job.seed)
             reply = {
                 "results": [r.to_dict() for r in results],
-                "trained": len(study.trained) > trained_before,
+                "trained": len(runner.trained_labels) > trained_before,
                 "peak": peak_memory(),
             }
         except (HubUnreachableError, FileNotFoundError, ValueError, KeyError) as err:

@@ -13,7 +13,7 @@ import numpy as np
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from xner.align import IGNORE
+from xner.labels import IGNORE
 
 MODES = ("default", "strict")
 

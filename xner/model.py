@@ -9,24 +9,15 @@ from pathlib import Path
 import torch
 import transformers
 
-from xner.data import TAGS
 from xner.hub import hub_call
-from xner.realsize import XLMR_BASE_RANDOM, xlmr_base_random_config, xlmr_base_random_tokenizer
+from xner.labels import TAGS, label_maps
+from xner.realsize import xlmr_base_random_config, xlmr_base_random_tokenizer
+from xner.recipe import DEFAULT_MODEL, TINY, XLMR_BASE_RANDOM
 
-TINY = "tiny"
-DEFAULT_MODEL = "xlm-roberta-base"
 _LOCAL_HINT = (
     "save a copy once with save_pretrained (tokenizer and model, safetensors weights) on a "
     "machine that can reach the hub, and pass its folder (--model DIR / --xner-model DIR)"
 )
-
-
-def label_maps() -> dict[str, dict]:
-    """`id2label` and `label2id` for the PAN-X tags, as model configurations take them."""
-    return {
-        "id2label": dict(enumerate(TAGS)),
-        "label2id": {tag: i for i, tag in enumerate(TAGS)},
-    }
 
 
 def _is_local(name_or_path: str) -> bool:

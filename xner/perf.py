@@ -2,13 +2,13 @@
 
     python -m xner.perf steps --model xlmr-base-random --data DIR --lang de --steps 6 \\
         --runtime plain|xner
-    python -m xner.perf suite --profile report --model xlmr-base-random --data DIR \\
+    python -m xner.perf suite --study report --model xlmr-base-random --data DIR \\
         --runtime plain|xner --jobs N [--max-steps K]
     python -m xner.perf ratio PLAIN.json FAST.json
 
 `steps` times a few optimizer steps of one model at the recipe's batch on a language's real
 sentences, in this process (run one per process: its peak memory is the process's). `suite`
-runs a profile's whole study through the same engine as `xner run`; with `--max-steps K`
+runs a study's every strategy through the same engine as `xner run`; with `--max-steps K`
 every training stops after K steps and the full study's time is extrapolated from the
 measured time per step (validation passes during training are then left out, so the
 extrapolation is a lower bound). benchmarks/perf/ runs these; see the README.
@@ -25,7 +25,7 @@ import time
 from xner.jobs import peak_memory
 from xner.runtime import PLAIN, Runtime
 
-RUNTIMES = {"plain": PLAIN, "xner": None}  # None: the profile's own runtime
+RUNTIMES = {"plain": PLAIN, "xner": None}  # None: the study's own runtime
 
 
 def time_steps(
@@ -76,35 +76,35 @@ def time_steps(
 
 
 def time_suite(
-    profile_name: str,
+    study_name: str,
     model: str | None,
     data: str | None,
     runtime_name: str,
     jobs: int,
     max_steps: int | None = None,
 ) -> dict:
-    """Wall time of a profile's whole study (every strategy, seed 0) on `jobs` workers."""
+    """Wall time of a study's (every strategy, seed 0) on `jobs` workers."""
     from xner.jobs import Job, run_jobs
-    from xner.profiles import get_profile
     from xner.schedule import config_cost
+    from xner.study import load_study
 
-    profile = get_profile(profile_name)
-    runtime = RUNTIMES[runtime_name] or profile.runtime
-    source = data or profile.data
-    configs = [c for s in profile.strategies().values() for c in s.configs()]
+    study = load_study(study_name, data)
+    runtime = RUNTIMES[runtime_name] or study.runtime
+    source = data or study.data
+    configs = [c for s in study.strategies.values() for c in s.configs()]
     batch = [
-        Job(profile.name, c, 0, runtime, model, data, progress=False, max_steps=max_steps)
+        Job(study.ref, c, 0, runtime, model, data, progress=False, max_steps=max_steps)
         for c in configs
     ]
-    costs = [config_cost(c, profile.fractions, profile.recipe.epochs, source) for c in configs]
+    costs = [config_cost(c, study.fractions, study.recipe.epochs, source) for c in configs]
     start = time.perf_counter()
     outcomes = run_jobs(batch, jobs, costs)
     wall = time.perf_counter() - start
     per_config, estimate = [], 0.0
     for outcome in outcomes:
         first = outcome.results[0]
-        batches = math.ceil(first["train_size"] / profile.recipe.batch_size)
-        full_steps = profile.recipe.epochs * batches
+        batches = math.ceil(first["train_size"] / study.recipe.batch_size)
+        full_steps = study.recipe.epochs * batches
         evaluation = sum(r["eval_seconds"] for r in outcome.results)
         measured = first["train_seconds"]
         # Set-up (model load, first step) as measured, then every step at the measured pace.
@@ -123,8 +123,8 @@ def time_suite(
             }
         )
     return {
-        "profile": profile.name,
-        "model": model or profile.model,
+        "study": study.name,
+        "model": model or study.model,
         "runtime": runtime_name,
         "resolved_runtime": outcomes[0].results[0]["runtime"] if outcomes else {},
         "jobs": jobs,
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     steps.add_argument("--batch-size", type=int, default=16)
     steps.add_argument("--runtime", choices=RUNTIMES, default="xner")
     suite = commands.add_parser("suite", help="time a whole study")
-    suite.add_argument("--profile", default="report")
+    suite.add_argument("--study", default="report", help="a built-in study or a study file")
     suite.add_argument("--model")
     suite.add_argument("--data")
     suite.add_argument("--runtime", choices=RUNTIMES, default="xner")
@@ -176,9 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         runtime = RUNTIMES[args.runtime] or Runtime()
         out = time_steps(args.model, args.data, args.lang, args.steps, runtime, args.batch_size)
     elif args.command == "suite":
-        out = time_suite(
-            args.profile, args.model, args.data, args.runtime, args.jobs, args.max_steps
-        )
+        out = time_suite(args.study, args.model, args.data, args.runtime, args.jobs, args.max_steps)
     else:
         with open(args.plain) as a, open(args.fast) as b:
             out = ratio(json.load(a), json.load(b))

@@ -38,14 +38,17 @@ class XnerSession:
     data: str | None
     compare_path: Path | None
     compare_fail: float
+    studies: dict = field(default_factory=dict)  # name -> xner.study.Study whose cases run
+    require_expected: bool = False
     precision: str | None = None
     compile: bool | None = None
     shard: object = None  # xner.schedule.Shard, or None for every case
     baseline: list | None = None  # the --xner-compare run, read once before any case
     records: list[Record] = field(default_factory=list)
-    outcomes: dict = field(default_factory=dict)  # (profile, config, seed) -> its Results
+    outcomes: dict = field(default_factory=dict)  # (study, config, seed) -> its Results
     workers: object = None  # xner.jobs.Workers of this process, started on first use
     regressions: list[str] = field(default_factory=list)
+    expected_files: dict = field(default_factory=dict)  # path -> xner.expected.Expected
     written: list[Path] = field(default_factory=list)
     write_error: str | None = None  # the first result file that could not be written
 
@@ -60,30 +63,25 @@ class XnerSession:
         info = self.config.workerinput
         return int(info["workerid"].lstrip("gw") or 0), int(info.get("workercount", 1))
 
-    def runtime(self, profile: str):
-        from xner.profiles import get_profile
-
-        return get_profile(profile).runtime.with_options(
-            precision=self.precision, compile=self.compile
-        )
-
-    def job(self, profile: str, config, seed: int):
-        """The xner.jobs.Job that trains `config` of `profile` with this session's options."""
+    def job(self, study: str, config, seed: int):
+        """The xner.jobs.Job that trains `config` of `study` with this session's options."""
         from xner.jobs import Job
 
-        return Job(profile, config, seed, self.runtime(profile), self.model, self.data)
+        found = self.studies[study]
+        runtime = found.runtime.with_options(precision=self.precision, compile=self.compile)
+        return Job(found.ref, config, seed, runtime, self.model, self.data)
 
-    def score(self, profile: str, config, seed: int, lang: str):
+    def score(self, study: str, config, seed: int, lang: str):
         """The Result of `config` on `lang`: trained (once per process, with every evaluation
         language) in this process's worker, the first time a case of it asks."""
-        key = (profile, config, seed)
+        key = (study, config, seed)
         if key not in self.outcomes:
             from xner.jobs import Workers
             from xner.results import Result
 
             if self.workers is None:
                 self.workers = Workers(*self.worker_slot())
-            outcome = self.workers.run(self.job(profile, config, seed))
+            outcome = self.workers.run(self.job(study, config, seed))
             self.outcomes[key] = [Result.from_dict(r) for r in outcome.results]
         return next(r for r in self.outcomes[key] if r.eval_lang == lang)
 
@@ -113,14 +111,14 @@ class XnerSession:
 
     @cached_property
     def run_facts(self) -> dict:
-        from xner.profiles import PROFILES
         from xner.results import run_facts
 
         return run_facts() | {
             "seeds": self.seeds,
             "model": self.model,
             "data": self.data,
-            "recipes": {name: asdict(p.recipe) for name, p in PROFILES.items()},
+            "studies": {name: study.source for name, study in self.studies.items()},
+            "recipes": {name: asdict(study.recipe) for name, study in self.studies.items()},
             "shard": str(self.shard) if self.shard else None,
         }
 
@@ -158,10 +156,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("xner", "xner cross-lingual NER benchmarks")
     group.addoption(
         "--xner-model",
-        help="hub name or save_pretrained folder; overrides the profile's model",
+        help="hub name or save_pretrained folder; overrides the study's model",
     )
     group.addoption(
-        "--xner-data", help="'hub', 'synthetic' or a PAN-X folder; overrides the profile's data"
+        "--xner-data", help="'hub', 'synthetic' or a PAN-X folder; overrides the study's data"
+    )
+    group.addoption(
+        "--xner-study",
+        action="append",
+        metavar="NAME_OR_FILE",
+        help="the study whose cases the benchmarks run: a built-in one or a study file; "
+        "repeatable (default: every built-in study, each selected by its marker)",
+    )
+    group.addoption(
+        "--xner-require-expected",
+        action="store_true",
+        help="fail a case that has no expected figure (default: report it as measured)",
     )
     group.addoption(
         "--xner-results", default="results", help="folder for tables and result files (results/)"
@@ -208,8 +218,16 @@ def _seeds(text: str) -> list[int]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "gpu: the report profile (xlm-roberta-base); needs CUDA")
-    config.addinivalue_line("markers", "smoke: the CPU profile (tiny model, synthetic PAN-X)")
+    config.addinivalue_line("markers", "gpu: the report study (xlm-roberta-base); needs CUDA")
+    config.addinivalue_line("markers", "smoke: the CPU study (tiny model, synthetic PAN-X)")
+    config.addinivalue_line(
+        "markers", "xner_strategy(name): the test runs the cases of this strategy; without a "
+        "name, of every strategy no other test of its module takes"
+    )  # fmt: skip
+    studies = _studies(config)
+    for study in studies.values():
+        if study.mark:
+            config.addinivalue_line("markers", f"{study.mark}: cases of the {study.name} study")
     compare = config.getoption("xner_compare")
     baseline = None
     if compare is not None:
@@ -235,6 +253,8 @@ def pytest_configure(config: pytest.Config) -> None:
         compile=config.getoption("xner_compile"),
         shard=_shard(config.getoption("xner_shard")),
         baseline=baseline,
+        studies=studies,
+        require_expected=config.getoption("xner_require_expected"),
     )
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
@@ -277,6 +297,27 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.workers.close()
 
 
+def _studies(config: pytest.Config) -> dict:
+    """The studies whose cases the benchmark modules run, checked now: a bad study file is a
+    usage error naming the file and the key, before anything is collected or trained."""
+    from xner.study import StudyError, built_in_studies, load_study
+
+    names = config.getoption("xner_study") or built_in_studies()
+    try:
+        studies = [load_study(name, config.getoption("xner_data")) for name in names]
+    except StudyError as err:
+        raise pytest.UsageError(f"--xner-study: {err}") from None
+    by_name = {}
+    for study in studies:
+        if study.name in by_name:
+            raise pytest.UsageError(
+                f"--xner-study: two studies are named {study.name!r} ({study.source}, "
+                f"{by_name[study.name].source}); rename one file"
+            )
+        by_name[study.name] = study
+    return by_name
+
+
 def _shard(text: str | None):
     if text is None:
         return None
@@ -289,10 +330,39 @@ def _shard(text: str | None):
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    seeds = metafunc.config.stash[STATE].seeds
+    state = metafunc.config.stash[STATE]
+    if "case" in metafunc.fixturenames and metafunc.definition.get_closest_marker("xner_strategy"):
+        metafunc.parametrize("case", _case_params(state, metafunc))
+    seeds = state.seeds
     # One seed keeps the case ids plain (test_zero_shot[smoke-de->fr]).
     if "xner_seed" in metafunc.fixturenames and len(seeds) > 1:
         metafunc.parametrize("xner_seed", seeds, ids=[f"seed{s}" for s in seeds])
+
+
+def _case_params(state: XnerSession, metafunc: pytest.Metafunc) -> list:
+    """pytest params of the cases a test marked `xner_strategy` runs, in every selected study,
+    each with its study's marker. A test marked without a name takes the strategies that no
+    other test of its module names, so a study's own strategies still get cases."""
+    from xner.cases import study_cases
+
+    marker = metafunc.definition.get_closest_marker("xner_strategy")
+    named = {
+        m.args[0]
+        for item in vars(metafunc.module).values()
+        for m in getattr(item, "pytestmark", [])
+        if m.name == "xner_strategy" and m.args
+    }
+    params = []
+    for study in state.studies.values():
+        if marker.args:
+            wanted, catch_all = [s for s in marker.args if s in study.strategies], False
+        else:
+            wanted, catch_all = [s for s in study.strategies if s not in named], True
+        marks = [getattr(pytest.mark, study.mark)] if study.mark else []
+        for strategy in wanted:
+            for case in study_cases(study, strategy, named_by_strategy=catch_all):
+                params.append(pytest.param(case, id=str(case), marks=marks))
+    return params
 
 
 @pytest.hookimpl(trylast=True)  # after -m/-k deselection: torch only if gpu cases remain
@@ -305,8 +375,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     if not torch.cuda.is_available():
         skip = pytest.mark.skip(
-            reason="gpu: CUDA is not available here; the report profile fine-tunes "
-            "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU profile)"
+            reason="gpu: CUDA is not available here; the report study fine-tunes "
+            "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU study)"
         )
         for item in gpu_items:
             item.add_marker(skip)
@@ -315,30 +385,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Before the first training: the results folder takes files, and the model and data of
-    every profile about to run resolve. A failure is a usage error naming what and why."""
+    every study about to run resolve. A failure is a usage error naming what and why."""
     cases = [case for case in map(_case_of, items) if case is not None]
     if not cases:
         return
     from xner.output import check_writable
-    from xner.profiles import get_profile
-    from xner.study import preflight
+    from xner.runner import preflight
 
     state = config.stash[STATE]
     try:
         check_writable(state.results_dir)
-        for name in dict.fromkeys(case.profile for case in cases):
-            profile = get_profile(name)
-            langs = [lang for case in cases if case.profile == name
-                     for lang in (*case.config.train_langs, *case.config.eval_langs)]  # fmt: skip
-            preflight(state.model or profile.model, state.data or profile.data, langs)
+        for name in dict.fromkeys(case.study for case in cases):
+            strategies = list(dict.fromkeys(c.config.strategy for c in cases if c.study == name))
+            preflight(state.studies[name].select(strategies), state.model)
     except (OSError, ValueError, KeyError) as err:
         raise pytest.UsageError(f"xner: {err}") from None
 
 
 def _case_of(item: pytest.Item):
-    """The xner.bench.BenchCase a benchmark item runs, or None for any other test."""
+    """The xner.cases.BenchCase a benchmark item runs, or None for any other test."""
+    from xner.cases import BenchCase
+
     callspec = getattr(item, "callspec", None)
-    return callspec.params.get("case") if callspec is not None else None
+    case = callspec.params.get("case") if callspec is not None else None
+    return case if isinstance(case, BenchCase) else None
 
 
 def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -347,17 +417,14 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     cases = {item: _case_of(item) for item in items if _case_of(item) is not None}
     if not cases:
         return
-    from xner.profiles import get_profile
     from xner.schedule import config_cost, config_key, in_shard, longest_first
 
     state = config.stash[STATE]
     costs, key_of = {}, {}
     for item, case in cases.items():
-        profile = get_profile(case.profile)
-        key_of[item] = key = config_key(case.profile, case.config)
-        costs[key] = config_cost(
-            case.config, profile.fractions, profile.recipe.epochs, state.data or profile.data
-        )
+        study = state.studies[case.study]
+        key_of[item] = key = config_key(case.study, case.config)
+        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
     keep = in_shard(costs, state.shard)
     deselected = [item for item in items if item in key_of and key_of[item] not in keep]
     if deselected:
@@ -386,7 +453,7 @@ class Bench:
         evaluation times of the case itself are in the benchmark's extra_info and the Result.
         """
         result = self.benchmark.pedantic(
-            self.state.score, args=(case.profile, case.config, self.seed, case.lang),
+            self.state.score, args=(case.study, case.config, self.seed, case.lang),
             rounds=1, iterations=1,
         )  # fmt: skip
         self.benchmark.extra_info.update(
@@ -394,22 +461,47 @@ class Bench:
         )
         return result
 
+    def expectation(self, case, folder: str | Path):
+        """The expected figure of `case`: from `<study file>.expected.toml` beside a study
+        file or `folder/<study>.toml` (the installed versions pick an [[environment]]
+        variant). None when the study has no file: the case is reported as measured, unless
+        --xner-require-expected asks for one."""
+        from xner.expected import expected_file, load_expected
+        from xner.results import versions
+
+        study = self.state.studies[case.study]
+        path = expected_file(study, folder)
+        if path is None:
+            if self.state.require_expected:
+                pytest.fail(
+                    f"{case}: no expected figures for study {study.name!r} (looked for "
+                    f"{study.name}.toml in {folder}"
+                    + (f" and {Path(study.source).with_suffix('.expected.toml')}" if
+                       study.ref != study.name else "") + ")",
+                    pytrace=False,
+                )  # fmt: skip
+            return None
+        cache = self.state.expected_files
+        if path not in cache:
+            cache[path] = load_expected(path, versions())
+        return cache[path].for_case(case)
+
     def check(self, case, result, expectation) -> None:
-        """Record `result` beside its expected figure, then assert it meets it."""
+        """Record `result` beside its expected figure (None: measured only), then assert it
+        meets it."""
+        expected = None
+        if expectation is not None:
+            expected = {
+                "f1": expectation.f1,
+                "why": expectation.why,
+                "source": expectation.source,
+                "suspect": expectation.suspect(result.f1),
+            }
         self.request.node.user_properties.append(
-            (
-                RESULT_PROPERTY,
-                {
-                    "result": result.to_dict(),
-                    "expected": {
-                        "f1": expectation.f1,
-                        "why": expectation.why,
-                        "source": expectation.source,
-                        "suspect": expectation.suspect(result.f1),
-                    },
-                },
-            )
+            (RESULT_PROPERTY, {"result": result.to_dict(), "expected": expected})
         )
+        if expectation is None:
+            return
         failure = expectation.failure(result.f1)
         if failure:
             pytest.fail(f"{case}: {failure}", pytrace=False)

@@ -22,7 +22,6 @@ from xner.tiny import MAX_LENGTH, SPACE, SPECIAL_TOKENS, as_xlmr_tokenizer, sent
 if TYPE_CHECKING:
     from transformers import XLMRobertaConfig, XLMRobertaTokenizerFast
 
-XLMR_BASE_RANDOM = "xlmr-base-random"
 XLMR_VOCAB_SIZE = 250_002  # XLM-R base's embedding rows, whatever the tokenizer holds
 CHUNK = 4  # characters per piece; 3 overshoots XLM-R's lengths by ~40%, 5 undershoots
 VOCAB_SENTENCES = 3000  # synthetic sentences per language whose chunks get their own id

@@ -13,12 +13,14 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from xner.data import ENTITY_TYPES
+from xner.labels import ENTITY_TYPES
 from xner.results import Result
-from xner.scenarios import STUDY_LANGS
 
 Cell = tuple[str, str, str]  # (strategy, configuration label, evaluation language)
+# REPORT.md's order of strategies and of language columns; others follow alphabetically.
 STRATEGY_ORDER = ("zero-shot", "few-shot", "multilingual", "full")
+LANG_ORDER = ("de", "fr", "it", "en")
+ANNOTATE_UP_TO = 16  # heatmap columns up to which each cell is labelled with its F1
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Measured:
     seeds: int
     per_type: dict[str, float]
     train_size: int
+    size: int | None = None  # the few-shot size, for a learning curve's point
+    reference: str | None = None  # the strategy the curve is drawn against
 
 
 def cell_of(result: Result) -> Cell:
@@ -56,12 +60,15 @@ def aggregate(results: Iterable[Result]) -> dict[Cell, Measured]:
             seeds=len(f1s),
             per_type=per_type,
             train_size=runs[0].train_size,
+            size=runs[0].size,
+            reference=runs[0].reference,
         )
     return measured
 
 
-def _size_of(label: str) -> int | None:
-    return int(label.rsplit(":", 1)[1]) if ":" in label else None
+def _curve_strategies(measured: Mapping[Cell, Measured]) -> list[str]:
+    """Strategies trained at several sizes: a learning curve rather than a matrix."""
+    return list(dict.fromkeys(c[0] for c, m in measured.items() if m.size is not None))
 
 
 def _format(
@@ -86,34 +93,49 @@ def _diff(value: float) -> str:
     return f"{round(value, 4) + 0.0:+.4f}"
 
 
-def crossover(measured: Mapping[Cell, Measured]) -> str | None:
-    """In words: the n at which few-shot fr passes zero-shot fr, interpolated in log n."""
-    zero = measured.get(("zero-shot", "de", "fr"))
-    points = sorted(
-        (_size_of(label), m.mean)
-        for (strategy, label, lang), m in measured.items()
-        if strategy == "few-shot" and lang == "fr" and _size_of(label) is not None
-    )
-    if zero is None or not points:
-        return None
-    level = zero.mean
+def crossovers(measured: Mapping[Cell, Measured]) -> list[str]:
+    """In words, per learning curve and reference line on the same test language: the n at
+    which the curve passes the reference (few-shot fr passes zero-shot de->fr), interpolated
+    in log n."""
+    sentences = []
+    for strategy in _curve_strategies(measured):
+        for lang in _lang_order({c[2] for c in measured if c[0] == strategy}):
+            points = sorted(
+                (m.size, m.mean)
+                for (s, _, x), m in measured.items()
+                if s == strategy and x == lang and m.size is not None
+            )
+            reference = next(m.reference for (s, _, _), m in measured.items() if s == strategy)
+            for label, level in _reference_lines(measured, reference, lang):
+                what = f"{strategy} {lang}"
+                line = f"{reference} {label}→{lang} ({level:.4f})"
+                sentences.append(_crossover_words(what, line, level, points))
+    return sentences
+
+
+def _reference_lines(measured, reference: str | None, lang: str) -> list[tuple[str, float]]:
+    """(training label, mean F1) of each configuration of `reference` evaluated on `lang`."""
+    return [
+        (label, m.mean)
+        for (s, label, x), m in sorted(measured.items(), key=lambda kv: _sort_key(kv[0]))
+        if s == reference and x == lang and m.size is None
+    ]
+
+
+def _crossover_words(what: str, line: str, level: float, points: list) -> str:
     if points[0][1] >= level:
         return (
-            f"Few-shot fr is already at or above zero-shot fr ({level:.4f}) with the smallest "
-            f"sample, n = {points[0][0]} (F1 {points[0][1]:.4f})."
+            f"{what} is already at or above {line} with the smallest sample, "
+            f"n = {points[0][0]} (F1 {points[0][1]:.4f})."
         )
     for (n0, f0), (n1, f1) in itertools.pairwise(points):
         if f1 >= level:
             n = math.exp(math.log(n0) + (level - f0) / (f1 - f0) * (math.log(n1) - math.log(n0)))
             return (
-                f"Few-shot fr passes zero-shot fr ({level:.4f}) at about n = {n:.0f} "
-                f"(between n = {n0}, F1 {f0:.4f}, and n = {n1}, F1 {f1:.4f}; "
-                "interpolated linearly in log n)."
+                f"{what} passes {line} at about n = {n:.0f} (between n = {n0}, F1 {f0:.4f}, "
+                f"and n = {n1}, F1 {f1:.4f}; interpolated linearly in log n)."
             )
-    return (
-        f"Few-shot fr stays below zero-shot fr ({level:.4f}) up to n = {points[-1][0]} "
-        f"(F1 {points[-1][1]:.4f})."
-    )
+    return f"{what} stays below {line} up to n = {points[-1][0]} (F1 {points[-1][1]:.4f})."
 
 
 def tables(
@@ -122,10 +144,12 @@ def tables(
     baseline: Iterable[Result] | None = None,
     fmt: str = "github",
 ) -> str:
-    """The report's tables as text: one per strategy, per-type F1, and the few-shot crossover.
+    """The report's tables as text: one per strategy, per-type F1, and the curves' crossovers.
 
-    Rows are training configurations and columns evaluation languages; few-shot is a row of
-    sizes. `fmt` is a tabulate format ("github" for Markdown, "simple" for a terminal).
+    Rows are training configurations and columns evaluation languages, with the mean over
+    them per row (a transfer matrix's mean per source); a learning curve is a row of sizes
+    per test language. `fmt` is a tabulate format ("github" for Markdown, "simple" for a
+    terminal).
     """
     measured = aggregate(results)
     expected = expected or {}
@@ -134,34 +158,32 @@ def tables(
         {cell[0] for cell in measured},
         key=lambda s: (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER else len(STRATEGY_ORDER), s),
     )
+    curves = _curve_strategies(measured)
     parts = []
     for strategy in strategies:
         cells = [c for c in measured if c[0] == strategy]
-        if strategy == "few-shot":
-            labels = sorted({c[1] for c in cells}, key=lambda lab: (_size_of(lab) or 0, lab))
-            langs = sorted({c[2] for c in cells})
+        labels = sorted({c[1] for c in cells}, key=lambda lab: _sort_key((strategy, lab, "")))
+        langs = _lang_order({c[2] for c in cells})
+        if strategy in curves:
             rows = [
                 [f"F1 ({lang})"] + [_format((strategy, lab, lang), measured, expected, base)
                                     for lab in labels]
                 for lang in langs
             ]  # fmt: skip
-            headers = ["n"] + [str(_size_of(lab)) for lab in labels]
+            headers = ["n"] + [str(measured[next(c for c in cells if c[1] == lab)].size)
+                               for lab in labels]  # fmt: skip
         else:
-            labels = sorted({c[1] for c in cells}, key=lambda lab: _sort_key((strategy, lab, "")))
-            langs = _lang_order({c[2] for c in cells})
             rows = [
                 [label] + [_format((strategy, label, lang), measured, expected, base)
-                           for lang in langs]
+                           for lang in langs] + _mean_column(strategy, label, langs, measured)
                 for label in labels
             ]  # fmt: skip
-            headers = ["fine-tuned on"] + langs
+            headers = ["fine-tuned on"] + langs + (["mean"] if len(langs) > 1 else [])
         parts.append(
             f"### {strategy}\n\n"
             + tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
         )
-    words = crossover(measured)
-    if words:
-        parts.append(words)
+    parts.extend(crossovers(measured))
     per_type_rows = [
         [strategy, label, lang] + [f"{m.per_type[t]:.4f}" if t in m.per_type else "-"
                                    for t in ENTITY_TYPES]
@@ -176,7 +198,15 @@ def tables(
     return "\n\n".join(parts) + "\n"
 
 
-_LANG_RANK = {lang: i for i, lang in enumerate(STUDY_LANGS)}
+def _mean_column(strategy: str, label: str, langs: list[str], measured) -> list[str]:
+    """The mean F1 over a row's test languages (every one measured), or nothing for one."""
+    if len(langs) < 2:
+        return []
+    row = [measured.get((strategy, label, lang)) for lang in langs]
+    return ["-" if None in row else f"{statistics.fmean(m.mean for m in row):.4f}"]
+
+
+_LANG_RANK = {lang: i for i, lang in enumerate(LANG_ORDER)}
 
 
 def _lang_order(langs: set[str]) -> list[str]:
@@ -186,46 +216,60 @@ def _lang_order(langs: set[str]) -> list[str]:
 def _sort_key(cell: Cell) -> tuple:
     strategy, label, lang = cell
     rank = STRATEGY_ORDER.index(strategy) if strategy in STRATEGY_ORDER else len(STRATEGY_ORDER)
-    return (rank, strategy, _size_of(label) or 0, label.count("+"), label,
+    size = int(label.rsplit(":", 1)[1]) if ":" in label else 0  # only to order the rows
+    return (rank, strategy, size, label.count("+"), label,
             _LANG_RANK.get(lang, len(_LANG_RANK)), lang)  # fmt: skip
 
 
 def plot_few_shot(results: Iterable[Result], path: str | Path) -> Path | None:
-    """F1 against n on a log axis, zero-shot fr as a horizontal line, as the report draws it."""
+    """F1 against n on a log axis, one line per learning curve and test language, and each
+    reference configuration on that language as a horizontal line, as the report draws it."""
     measured = aggregate(results)
-    points = sorted(
-        (_size_of(label), m)
-        for (strategy, label, lang), m in measured.items()
-        if strategy == "few-shot" and lang == "fr" and _size_of(label) is not None
-    )
-    if not points:
+    curves = _curve_strategies(measured)
+    if not curves:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    ns = [n for n, _ in points]
-    ax.errorbar(
-        ns, [m.mean for _, m in points], yerr=[m.std for _, m in points], marker="o",
-        capsize=3, label="few-shot (fr only)",
-    )  # fmt: skip
-    zero = measured.get(("zero-shot", "de", "fr"))
-    if zero is not None:
-        ax.axhline(
-            zero.mean, color="tab:red", linestyle="--", label=f"zero-shot de→fr {zero.mean:.3f}"
-        )
+    sizes: set[int] = set()
+    for strategy in curves:
+        for lang in _lang_order({c[2] for c in measured if c[0] == strategy}):
+            points = sorted(
+                (m.size, m)
+                for (s, _, x), m in measured.items()
+                if s == strategy and x == lang and m.size is not None
+            )
+            ns = [n for n, _ in points]
+            sizes.update(ns)
+            ax.errorbar(
+                ns, [m.mean for _, m in points], yerr=[m.std for _, m in points], marker="o",
+                capsize=3, label=f"{strategy} ({lang} only)",
+            )  # fmt: skip
+            reference = points[0][1].reference
+            for label, level in _reference_lines(measured, reference, lang):
+                ax.axhline(
+                    level, linestyle="--", color="tab:red" if len(curves) == 1 else None,
+                    label=f"{reference} {label}→{lang} {level:.3f}",
+                )  # fmt: skip
+    ticks = sorted(sizes)
     ax.set_xscale("log")
-    ax.set_xticks(ns, [str(n) for n in ns])
-    ax.xaxis.set_minor_formatter(_pyplot().NullFormatter())  # only the sizes, no 6x10^1
-    ax.set_xlabel("French training sentences (n, log scale)")
-    ax.set_ylabel("entity F1 on fr test")
-    ax.set_title("Few-shot French vs zero-shot transfer from German")
+    ax.set_xticks(ticks, [str(n) for n in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())  # only the sizes, no 6x10^1
+    ax.set_xlabel("training sentences (n, log scale)")
+    ax.set_ylabel("entity F1 on the test language")
+    ax.set_title("Learning curves against transfer")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="lower right", fontsize=8)
     return _save(fig, path)
 
 
 def plot_transfer(results: Iterable[Result], path: str | Path) -> Path | None:
-    """Heatmap of mean F1: training configuration (rows) against evaluation language."""
-    measured = aggregate(results)
+    """Heatmap of mean F1: training configuration (rows) against evaluation language.
+
+    The colour scale is fixed at 0..1 so that two plots compare; up to ANNOTATE_UP_TO columns
+    each cell carries its F1, beyond that (a 40-language matrix) the colours alone, with the
+    column labels turned upright and the figure capped at a width that stays readable.
+    """
+    measured = {c: m for c, m in aggregate(results).items() if m.size is None}
     rows = sorted({(s, label) for s, label, _ in measured}, key=lambda k: _sort_key((*k, "")))
     langs = _lang_order({lang for _, _, lang in measured})
     if not rows:
@@ -233,18 +277,20 @@ def plot_transfer(results: Iterable[Result], path: str | Path) -> Path | None:
     grid = [[measured[(s, lab, lang)].mean if (s, lab, lang) in measured else math.nan
              for lang in langs] for s, lab in rows]  # fmt: skip
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.4 * len(langs) + 3, 0.45 * len(rows) + 1.5), dpi=120)
+    annotate = len(langs) <= ANNOTATE_UP_TO
+    width = min(18, 3 + (1.1 if annotate else 0.35) * len(langs))
+    fig, ax = plt.subplots(figsize=(width, 0.45 * len(rows) + 1.8), dpi=120)
     image = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
-    ax.set_xticks(range(len(langs)), langs)
+    ax.set_xticks(range(len(langs)), langs, rotation=0 if annotate else 90)
     ax.set_yticks(range(len(rows)), [f"{s}: {lab}" for s, lab in rows])
     ax.set_xlabel("evaluated on")
     ax.set_ylabel("fine-tuned on")
     for i, row in enumerate(grid):
         for j, value in enumerate(row):
-            if not math.isnan(value):
+            if annotate and not math.isnan(value):
                 ax.text(j, i, f"{value:.2f}", ha="center", va="center",
                         color="black" if value > 0.6 else "white", fontsize=8)  # fmt: skip
-    fig.colorbar(image, ax=ax, label="entity F1")
+    fig.colorbar(image, ax=ax, label="entity F1", fraction=0.04 if not annotate else 0.15)
     ax.set_title("Cross-lingual transfer (entity F1)")
     return _save(fig, path)
 

@@ -40,11 +40,13 @@ class Result:
     versions: dict[str, str]
     device: str
     config: str = ""  # the training configuration's label: de, fr:1000, de+fr, all
-    profile: str = ""
+    profile: str = ""  # the study's name (report, smoke, a study file's stem)
     strategy_version: int = 1
     runtime: dict = field(default_factory=dict)  # how it executed: xner.runtime.resolve()
     train_steps: int = 0  # optimizer steps taken
     seconds_per_step: float = 0.0  # after the first step (see xner.train.StepClock)
+    size: int | None = None  # the few-shot size trained at (None: the whole split)
+    reference: str | None = None  # the strategy a curve is drawn against (few-shot: zero-shot)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -11,18 +11,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xner.scenarios import TrainConfig
+from xner.strategies import TrainConfig
+from xner.synthetic import DEFAULT_SIZES as SYNTHETIC_SIZES
 
-# Rows per split before the profile's fractions: XTREME's PAN-X (20,000/10,000/10,000 in
+# Rows per split before the study's fractions: XTREME's PAN-X (20,000/10,000/10,000 in
 # each of the study's languages) and xner's synthetic PAN-X (xner.synthetic.DEFAULT_SIZES).
 PANX_ROWS = {"train": 20_000, "validation": 10_000, "test": 10_000}
-SYNTHETIC_ROWS = {"train": 4_000, "validation": 2_000, "test": 2_000}
+SYNTHETIC_ROWS = SYNTHETIC_SIZES
 EVAL_WEIGHT = 1 / 3  # a forward pass costs about a third of a training step per sentence
 
 
-def config_key(profile: str, config: TrainConfig) -> str:
+def config_key(study: str, config: TrainConfig) -> str:
     """A configuration's name across processes: `smoke-few-shot-fr:200`."""
-    return f"{profile}-{config.strategy}-{config.label}"
+    return f"{study}-{config.strategy}-{config.label}"
 
 
 def nominal_rows(data: str) -> dict[str, int]:

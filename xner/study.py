@@ -1,257 +1,336 @@
-"""Running training configurations: data prepared once per session, finished configurations
-cached on disk under a key of everything that can move their figures."""
+"""Studies as data: a TOML file names the model, the data, the corpus fractions, the recipe,
+the few-shot sizes, a version and the strategies; one engine (xner.runner) runs any of them.
+
+The built-in studies are files in xner/studies/ (`report`, REPORT.md's study, and `smoke`, the
+same on a CPU). Everything here is checked when the file loads, before anything trains: an
+unknown key, language or strategy, or a size larger than the corpus, is a StudyError naming
+the file and the key. Plain data: no torch, no datasets.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import time
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from functools import cached_property
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-import datasets
-import torch
+from xner.languages import check_lang, source_languages
+from xner.recipe import RECIPE_KEYS, Recipe
+from xner.runtime import Runtime
+from xner.strategies import Strategy
+from xner.synthetic import DEFAULT_SIZES as SYNTHETIC_SIZES
 
-from xner.align import encode
-from xner.data import concat_languages, few_shot_subset, load_corpus, load_panx
-from xner.model import TINY, XLMR_BASE_RANDOM, load_tokenizer
-from xner.profiles import Profile
-from xner.results import Result, device_name, versions, write_atomic
-from xner.runtime import Runtime, resolve
-from xner.scenarios import TrainConfig
-from xner.train import StepClock, evaluate, finetune
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
-logger = logging.getLogger(__name__)
+STUDY_DIR = Path(__file__).parent / "studies"
 
-
-def code_fingerprint() -> str:
-    """A hash of xner's own source: any code change invalidates cached results."""
-    package = Path(__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+_STUDY_KEYS = {
+    "base", "description", "model", "data", "languages", "few_shot_sizes", "version", "mark",
+    "fractions", "recipe", "runtime", "strategies",
+}  # fmt: skip
+_STRATEGY_KEYS = {"description", "train", "eval", "sizes", "few_shot", "reference", "version"}
+_RUNTIME_KEYS = {f.name for f in fields(Runtime)}
 
 
-def _source_fingerprint(source: str) -> str:
-    """For a local folder, every file's name, size and modification time; else the name."""
-    path = Path(source)
-    if source in ("hub", "synthetic", TINY) or not path.is_dir():
-        return source
-    stats = sorted(
-        (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in path.rglob("*")
-        if p.is_file()
-    )
-    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
-
-
-CACHE_SCHEMA = 1
-
-
-def read_cache(path: Path) -> list[Result] | None:
-    """A cache entry's results, or None after moving an unreadable one aside.
-
-    An entry torn by a crash or a full disk, one from another xner (no or another schema)
-    or one that is not xner's at all is not an error: it is moved to `<name>.unreadable`
-    (kept, not deleted, for a look), a warning names it, and its configuration trains again.
-    """
-    try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(entry, dict) or entry.get("schema") != CACHE_SCHEMA:
-            found = entry.get("schema") if isinstance(entry, dict) else type(entry).__name__
-            raise ValueError(f"cache schema {found!r}, this xner reads {CACHE_SCHEMA}")
-        return [Result.from_dict(r) for r in entry["results"]]
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
-        aside = path.with_name(path.name + ".unreadable")
-        path.replace(aside)
-        logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
-                       path, err, aside.name)  # fmt: skip
-        return None
-
-
-def preflight(model: str, data: str, langs: Iterable[str]) -> None:
-    """Resolve the model's tokenizer and every language's data now, so that a wrong name,
-    path or file stops a run before its first training rather than after some finished.
-    What xner builds itself (the tiny and random models, synthetic data) cannot be wrong."""
-    if model not in (TINY, XLMR_BASE_RANDOM):
-        load_tokenizer(model)
-    if data != "synthetic":
-        for lang in dict.fromkeys(langs):
-            load_panx(lang, data)
+class StudyError(ValueError):
+    """A study file that cannot be run; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
-class Trained:
-    """A fine-tuned model with what its results report about the training."""
-
-    model: torch.nn.Module
-    train_size: int
-    seconds: float
-    steps: int = 0
-    seconds_per_step: float = 0.0
-
-
 class Study:
-    """Trains and scores configurations of one profile with one model and data source."""
+    """One study: what to train, on what, how, and what to evaluate."""
 
-    def __init__(
-        self,
-        profile: Profile,
-        model: str | None = None,
-        data: str | None = None,
-        cache_dir: str | Path | None = None,
-        force: bool = False,
-        progress: bool = True,
-        runtime: Runtime | None = None,
-        max_steps: int | None = None,
-    ):
-        """`max_steps` cuts every training short after that many steps, for timing only:
-        its figures mean nothing, so such a study caches nothing."""
-        self.profile = profile
-        self.max_steps = max_steps
-        self.runtime = runtime or profile.runtime
-        self.model = model or profile.model
-        self.data = str(data or profile.data)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self.force = force
-        self.progress = progress
-        self._encoded: dict[str, datasets.DatasetDict] = {}
-        self.trained: list[str] = []  # labels of configurations trained (not cached) here
-        self._last: tuple[tuple[TrainConfig, int], Trained] | None = None
+    name: str
+    model: str
+    data: str
+    strategies: Mapping[str, Strategy]
+    languages: tuple[str, ...]  # what "all" means in the file: listed, or every one the data has
+    recipe: Recipe = field(default_factory=Recipe)
+    fractions: Mapping[str, float] | None = None
+    few_shot_sizes: tuple[int, ...] = ()
+    runtime: Runtime = field(default_factory=Runtime)
+    version: int = 1
+    mark: str | None = None  # the pytest marker that selects its cases (gpu, smoke)
+    description: str = ""
+    source: str = ""  # the file it was read from: how worker processes find it again
 
-    @cached_property
-    def resolved_runtime(self) -> dict:
-        """The runtime as it applies in this process (precision, threads, ...)."""
-        return resolve(self.runtime)
+    @property
+    def ref(self) -> str:
+        """The name of a built-in study, else the path of its file."""
+        return self.name if Path(self.source).parent == STUDY_DIR else self.source
 
-    @cached_property
-    def tokenizer(self):
-        return load_tokenizer(self.model)
-
-    def encoded(self, lang: str) -> datasets.DatasetDict:
-        """The profile's corpus for `lang`, encoded once per session."""
-        if lang not in self._encoded:
-            corpus = load_corpus([lang], self.data, self.profile.fractions)
-            self._encoded[lang] = encode(corpus[lang], self.tokenizer)
-        return self._encoded[lang]
-
-    def cache_key(self, config: TrainConfig, seed: int) -> str:
-        """Hash of every input that can move the configuration's figures."""
-        inputs = {
-            "config": asdict(config),
-            "seed": seed,
-            "profile": self.profile.name,
-            "model": self.model,
-            "model_files": _source_fingerprint(self.model),
-            "data": self.data,
-            "data_files": _source_fingerprint(self.data),
-            "fractions": dict(self.profile.fractions or {}),
-            "recipe": asdict(self.profile.recipe),
-            "runtime": self.resolved_runtime,
-            "code": code_fingerprint(),
-            "versions": versions(),
-            "device": device_name(),
-        }
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-
-    def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
-        if self.cache_dir is None or self.max_steps:
-            return None
-        name = config.label.replace(":", "-").replace("+", "_")
-        key = self.cache_key(config, seed)[:16]
-        return self.cache_dir / f"{config.strategy}-{name}-seed{seed}-{key}.json"
-
-    def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
-        """Results of `config` on each of its evaluation languages: cached, or trained now."""
-        cache = self._cache_path(config, seed)
-        if cache is not None and cache.exists() and not self.force:
-            cached = read_cache(cache)
-            if cached is not None:
-                logger.info("%s seed %d: cached in %s", config.label, seed, cache)
-                return cached
-        results = [self.score(config, seed, lang) for lang in config.eval_langs]
-        if cache is not None:
-            entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
-            write_atomic(cache, json.dumps(entry, indent=1))
-        return results
-
-    def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
-        """Encoded train and validation splits of `config`."""
-        if len(config.train_langs) == 1:
-            data = self.encoded(config.train_langs[0])
-        else:
-            data = concat_languages(
-                {lang: self.encoded(lang) for lang in config.train_langs}, config.train_langs
-            )
-        if config.size is not None:
-            data = datasets.DatasetDict(
-                train=few_shot_subset(data["train"], config.size), validation=data["validation"]
-            )
-        return data
-
-    def train(self, config: TrainConfig, seed: int = 0) -> Trained:
-        """The fine-tuned model of `config`; the last one is kept, as its evaluations follow."""
-        key = (config, seed)
-        if self._last is None or self._last[0] != key:
-            self._last = None  # free the previous model before training the next
-            data = self.training_data(config)
-            start = time.perf_counter()
-            clock = StepClock()
-            model = finetune(
-                self.model,
-                self.tokenizer,
-                data["train"],
-                data["validation"],
-                self.profile.recipe,
-                seed=seed,
-                progress=self.progress,
-                description=f"{self.profile.name} {config.label} seed {seed}",
-                runtime=self.runtime,
-                callbacks=[clock],
-                max_steps=self.max_steps,
-            )
-            seconds = time.perf_counter() - start
-            self.trained.append(config.label)
-            self._last = (
-                key,
-                Trained(
-                    model, data["train"].num_rows, seconds, clock.steps, clock.seconds_per_step
-                ),
-            )
-        return self._last[1]
-
-    def score(self, config: TrainConfig, seed: int, lang: str) -> Result:
-        """The Result of `config` (trained if need be) on `lang`'s test split."""
-        trained = self.train(config, seed)
-        test = self.encoded(lang)["test"]
-        start = time.perf_counter()
-        scores = evaluate(trained.model, self.tokenizer, test, self.profile.recipe, self.runtime)
-        return Result(
-            strategy=config.strategy,
-            train_langs=list(config.train_langs),
-            train_size=trained.train_size,
-            eval_lang=lang,
-            seed=seed,
-            f1=scores.f1,
-            precision=scores.precision,
-            recall=scores.recall,
-            per_type=scores.per_type,
-            n_test=test.num_rows,
-            model=self.model,
-            data_source=self.data,
-            train_seconds=round(trained.seconds, 3),
-            train_steps=trained.steps,
-            seconds_per_step=round(trained.seconds_per_step, 5),
-            eval_seconds=round(time.perf_counter() - start, 3),
-            versions=versions(),
-            device=device_name(),
-            config=config.label,
-            profile=self.profile.name,
-            strategy_version=config.version,
-            runtime=self.resolved_runtime,
+    def langs(self) -> list[str]:
+        """Every language the study trains or evaluates on, in the study's order."""
+        seen = dict.fromkeys(
+            lang
+            for s in self.strategies.values()
+            for lang in (*[x for t in s.train_sets for x in t], *s.eval_langs)
         )
+        return list(seen)
+
+    def select(self, names: list[str] | None) -> Study:
+        """The same study with only the named strategies (all of them for None or [])."""
+        if not names:
+            return self
+        unknown = [n for n in names if n not in self.strategies]
+        if unknown:
+            raise StudyError(
+                f"{self.source or self.name}: no strategy {', '.join(map(repr, unknown))}; "
+                f"it has: {', '.join(self.strategies)}"
+            )
+        return replace(self, strategies={n: self.strategies[n] for n in names})
+
+
+def built_in_studies() -> list[str]:
+    """Names of the studies shipped with xner: the files in xner/studies/."""
+    return sorted(p.stem for p in STUDY_DIR.glob("*.toml"))
+
+
+def load_study(name_or_path: str | Path, data: str | None = None) -> Study:
+    """A built-in study by name, or a study file by path; `data` replaces the file's source
+    (languages are checked against the source that will be used)."""
+    text = str(name_or_path)
+    path = STUDY_DIR / f"{text}.toml" if text in built_in_studies() else Path(text)
+    if not path.is_file():
+        raise StudyError(
+            f"no study {text!r}: not a file, and the built-in studies are "
+            f"{', '.join(built_in_studies())}"
+        )
+    return parse_study(_read_table(path), path, data)
+
+
+def _read_table(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A study file's table with its `base` study's keys beneath its own: recipe, runtime
+    and fractions merge key by key; anything else, strategies included, replaces."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise StudyError(f"{path}: {err}") from None
+    if "base" not in table:
+        return table
+    base = table.pop("base")
+    if not isinstance(base, str):
+        raise StudyError(f"{path}: base: a built-in study's name or a study file, got {base!r}")
+    base_path = STUDY_DIR / f"{base}.toml" if base in built_in_studies() else path.parent / base
+    if not base_path.is_file():
+        raise StudyError(
+            f"{path}: base: no study {base!r} (built-in: {', '.join(built_in_studies())})"
+        )
+    if base_path.resolve() in seen:
+        raise StudyError(f"{path}: base: {base!r} leads back to itself")
+    merged = _read_table(base_path, (*seen, path.resolve()))
+    for key, value in table.items():
+        if key in ("recipe", "runtime", "fractions") and isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def matrix_file(path: str | Path, base: str, train: list[str], evals: list[str] | str) -> Path:
+    """Write the transfer matrix (one training per source language, every target evaluated)
+    as a study file on `base`, so that the run keeps a record of what it ran."""
+    base_ref = base if base in built_in_studies() else str(Path(base).resolve())
+    targets = '"all"' if evals == "all" else "[" + ", ".join(f'"{x}"' for x in evals) + "]"
+    text = (
+        "# Written by `xner matrix`: run it again with `xner run` on this file.\n"
+        f'base = "{base_ref}"\n'
+        f"languages = {_toml_list(train, evals)}\n\n"
+        "[strategies.matrix]\n"
+        'description = "one training per source language, every target evaluated"\n'
+        "train = [" + ", ".join(f'"{x}"' for x in train) + "]\n"
+        f"eval = {targets}\n"
+    )
+    from xner.results import write_atomic
+
+    return write_atomic(Path(path), text)
+
+
+def _toml_list(train: list[str], evals: list[str] | str) -> str:
+    if evals == "all":
+        return '"all"'  # every language of the data source, whichever it is at run time
+    return "[" + ", ".join(f'"{x}"' for x in dict.fromkeys([*train, *evals])) + "]"
+
+
+def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
+    """A Study from a study file's TOML table; every error names `path` and the key."""
+
+    def fail(key: str, problem: str) -> StudyError:
+        return StudyError(f"{path}: {key}: {problem}")
+
+    _no_unknown(table, _STUDY_KEYS, "", fail)
+    for key in ("model", "data", "strategies"):
+        if key not in table:
+            raise fail(key, "missing")
+    model = _typed(table, "model", str, fail)
+    source = str(data or _typed(table, "data", str, fail))
+    languages_spec = table.get("languages", "all")
+    if languages_spec == "all":
+        try:
+            languages_spec = list(source_languages(source))
+        except FileNotFoundError as err:
+            raise fail("data", str(err)) from None
+        if not languages_spec:
+            raise fail("languages", f"{source!r} holds no PAN-X files (train-<lang>.tsv)")
+    languages = tuple(_langs(languages_spec, "languages", source, fail))
+    version = _typed(table, "version", int, fail, default=1)
+    sizes = tuple(_sizes(table.get("few_shot_sizes", []), "few_shot_sizes", fail))
+    fractions = _fractions(table.get("fractions"), fail)
+    recipe = _section(table, "recipe", RECIPE_KEYS, Recipe, fail)
+    runtime = _section(table, "runtime", _RUNTIME_KEYS, Runtime, fail)
+    strategies_table = _typed(table, "strategies", dict, fail)
+    if not strategies_table:
+        raise fail("strategies", "a study needs at least one strategy")
+    strategies = {
+        name: _strategy(name, spec, languages, source, sizes, version, fail)
+        for name, spec in strategies_table.items()
+    }
+    for name, strategy in strategies.items():
+        if strategy.reference is not None and strategy.reference not in strategies:
+            raise fail(
+                f"strategies.{name}.reference",
+                f"no strategy {strategy.reference!r}; the study has: {', '.join(strategies)}",
+            )
+        _check_sizes(name, strategy, source, fractions, fail)
+    return Study(
+        name=path.stem,
+        model=model,
+        data=source,
+        strategies=strategies,
+        languages=languages,
+        recipe=recipe,
+        fractions=fractions,
+        few_shot_sizes=sizes,
+        runtime=runtime,
+        version=version,
+        mark=_typed(table, "mark", str, fail, default=None),
+        description=_typed(table, "description", str, fail, default=""),
+        source=str(path),
+    )
+
+
+def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> Strategy:
+    where = f"strategies.{name}"
+    if not isinstance(spec, dict):
+        raise fail(where, "must be a table")
+    _no_unknown(spec, _STRATEGY_KEYS, where + ".", fail)
+    if "train" not in spec or "eval" not in spec:
+        raise fail(where, 'needs `train` (training sets) and `eval` (languages or "all")')
+    train_spec = spec["train"]
+    if not isinstance(train_spec, list) or not train_spec:
+        raise fail(f"{where}.train", 'a list of training sets, e.g. ["de", "de+fr", "all"]')
+    train_sets, train_names = [], []
+    for item in train_spec:
+        if not isinstance(item, str):
+            raise fail(f"{where}.train", f'{item!r} is not a training set like "de+fr"')
+        if item == "all":
+            train_sets.append(languages)
+            train_names.append("all")
+        else:
+            langs = _langs(item.split("+"), f"{where}.train", source, fail)
+            train_sets.append(tuple(langs))
+            train_names.append("")
+    evals = spec["eval"]
+    eval_langs = languages if evals == "all" else _langs(evals, f"{where}.eval", source, fail)
+    if spec.get("few_shot") and "sizes" in spec:
+        raise fail(where, "give `sizes` or `few_shot = true`, not both")
+    if spec.get("few_shot"):
+        if not few_shot_sizes:
+            raise fail(f"{where}.few_shot", "the study has no `few_shot_sizes`")
+        sizes: tuple = few_shot_sizes
+    elif "sizes" in spec:
+        sizes = tuple(_sizes(spec["sizes"], f"{where}.sizes", fail))
+    else:
+        sizes = (None,)
+    return Strategy(
+        name,
+        tuple(train_sets),
+        tuple(eval_langs),
+        sizes=sizes,
+        version=_typed(spec, "version", int, fail, default=version, where=where + "."),
+        description=_typed(spec, "description", str, fail, default="", where=where + "."),
+        reference=_typed(spec, "reference", str, fail, default=None, where=where + "."),
+        train_names=tuple(train_names),
+    )
+
+
+def _check_sizes(name, strategy, source, fractions, fail) -> None:
+    """A few-shot size larger than the training corpus could only train on fewer sentences
+    than it says; refuse it now where the corpus size is known without loading data (for
+    other sources xner.runner.preflight checks it against the loaded data)."""
+    if source != "synthetic":
+        return
+    for train in strategy.train_sets:
+        rows = sum(int(SYNTHETIC_SIZES["train"] * (fractions or {}).get(x, 1.0)) for x in train)
+        too_big = [n for n in strategy.sizes if n is not None and n > rows]
+        if too_big:
+            raise fail(
+                f"strategies.{name}.sizes",
+                f"{too_big[0]} is larger than the {rows} training sentences of "
+                f"{'+'.join(train)} in {source!r} data",
+            )
+
+
+def _langs(value, key, source, fail) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list) or not value:
+        raise fail(key, f'a non-empty list of language codes or "all", got {value!r}')
+    try:
+        return [check_lang(lang, source) for lang in value]
+    except ValueError as err:
+        raise fail(key, str(err)) from None
+
+
+def _sizes(value, key, fail) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
+    ):
+        raise fail(key, f"a list of positive sentence counts, got {value!r}")
+    return sorted(value)
+
+
+def _fractions(value, fail) -> dict[str, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise fail("fractions", "a table of language = fraction")
+    for lang, fraction in value.items():
+        if not isinstance(fraction, int | float) or not 0 < fraction <= 1:
+            raise fail(f"fractions.{lang}", f"a fraction in (0, 1], got {fraction!r}")
+    return {lang: float(f) for lang, f in value.items()}
+
+
+def _section(table, key, allowed, cls, fail):
+    section = _typed(table, key, dict, fail, default={})
+    _no_unknown(section, allowed, key + ".", fail)
+    defaults = cls()
+    for name, value in section.items():
+        default = getattr(defaults, name)
+        kind = (int, float) if isinstance(default, float) else type(default)
+        if default is not None and (
+            not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
+        ):
+            raise fail(f"{key}.{name}", f"must be like {default!r}, got {value!r}")
+    try:
+        return cls(**section)
+    except TypeError as err:
+        raise fail(key, str(err)) from None
+
+
+def _no_unknown(table, allowed, prefix, fail) -> None:
+    for key in table:
+        if key not in allowed:
+            raise fail(prefix + key, f"unknown key; known: {', '.join(sorted(allowed))}")
+
+
+def _typed(table, key, kind, fail, default=..., where=""):
+    if key not in table:
+        if default is ...:
+            raise fail(where + key, "missing")
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise fail(where + key, f"must be {kind.__name__}, got {value!r}")
+    return value

@@ -13,10 +13,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 
-import datasets
-
-from xner.data import FEATURES, TAGS
-
 LANGS = ("de", "fr", "it", "en")
 DEFAULT_SIZES: Mapping[str, int] = {"train": 4000, "validation": 2000, "test": 2000}
 LABEL_NOISE = 0.02
@@ -196,33 +192,3 @@ def _lexicon(seed: int) -> _Lexicon:
     if seed not in _LEXICONS:
         _LEXICONS[seed] = _Lexicon(seed)
     return _LEXICONS[seed]
-
-
-def synthetic_panx(
-    lang: str, sizes: Mapping[str, int] = DEFAULT_SIZES, seed: int = 0
-) -> datasets.DatasetDict:
-    """A PAN-X DatasetDict for `lang`, with the hub's features and `sizes` rows per split."""
-    tag_ids = {tag: i for i, tag in enumerate(TAGS)}
-    splits = {}
-    for split, n in sizes.items():
-        rows = list(synthetic_sentences(lang, n, split, seed))
-        splits[split] = datasets.Dataset.from_dict(
-            {
-                "tokens": [tokens for tokens, _ in rows],
-                "ner_tags": [[tag_ids[t] for t in tags] for _, tags in rows],
-                "langs": [[lang] * len(tokens) for tokens, _ in rows],
-            },
-            features=FEATURES,
-        )
-    return datasets.DatasetDict(splits)
-
-
-def write_synthetic_xtreme(
-    directory, langs=LANGS, sizes: Mapping[str, int] = DEFAULT_SIZES, seed: int = 0, raw=False
-):
-    """Write synthetic PAN-X for `langs` as XTREME TSV files; returns the directory."""
-    from xner.data import write_xtreme
-
-    for lang in langs:
-        write_xtreme(synthetic_panx(lang, sizes, seed), directory, lang, raw=raw)
-    return directory

@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import datasets
 import numpy as np
@@ -16,18 +15,8 @@ from tqdm.auto import tqdm
 from xner import compat
 from xner.metrics import EntityScores, entity_f1, logits_to_tags
 from xner.model import new_model
+from xner.recipe import Recipe
 from xner.runtime import Runtime, resolve
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """REPORT.md's hyper-parameters; the defaults are the report's."""
-
-    learning_rate: float = 5e-5
-    epochs: int = 3
-    batch_size: int = 16
-    weight_decay: float = 0.05
-    metric_mode: str = "default"  # seqeval's conlleval-compatible scoring, as the report
 
 
 def _collator(tokenizer, runtime: Runtime):

@@ -19,7 +19,7 @@ data=${1:?usage: benchmarks/perf/gpu.sh DATA_DIR [JOBS] [PLAIN_MAX_STEPS]}
 jobs=${2:-4}
 plain_steps=${3:-150}
 model=${XNER_PERF_MODEL:-xlmr-base-random}
-profile=${XNER_PERF_PROFILE:-report}
+study=${XNER_PERF_STUDY:-report}
 out=${XNER_PERF_OUT:-perf-gpu}
 fast_cut=()
 if [ -n "${XNER_PERF_FAST_MAX_STEPS:-}" ]; then
@@ -28,7 +28,7 @@ fi
 mkdir -p "$out"
 python -c "import torch; print('device:', torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
 
-common=(suite --profile "$profile" --model "$model" --data "$data")
+common=(suite --study "$study" --model "$model" --data "$data")
 python -m xner.perf "${common[@]}" --runtime plain --jobs 1 --max-steps "$plain_steps" \
     > "$out/plain.json"
 python -m xner.perf "${common[@]}" --runtime xner --jobs "$jobs" "${fast_cut[@]}" \

@@ -48,7 +48,7 @@ def report(benchmark, name: str, serial: float, parallel: float) -> float:
 
 PYTEST = [sys.executable, "-m", "pytest", str(ROOT / "benchmarks" / "test_transfer.py"), "-m",
           "smoke", "-p", "no:cacheprovider", "-q"]  # fmt: skip
-XNER_RUN = [sys.executable, "-m", "xner.cli", "run", "all", "--profile", "smoke", "--no-progress"]
+XNER_RUN = [sys.executable, "-m", "xner.cli", "run", "smoke", "--no-progress"]
 
 
 @pytest.mark.parametrize(

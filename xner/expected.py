@@ -1,5 +1,6 @@
-"""Benchmark cases (profile, training configuration, evaluation language) and the expected
-figures they are checked against, read from TOML files kept beside the benchmarks."""
+"""Expected figures that benchmark cases are checked against, read from TOML files kept beside
+the benchmarks (benchmarks/expected/<study>.toml) or beside a study file
+(<study>.expected.toml). Plain data: no torch."""
 
 from __future__ import annotations
 
@@ -7,54 +8,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from xner.profiles import PROFILES
-from xner.scenarios import TrainConfig
-from xner.schedule import config_key
+from xner.cases import BenchCase
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-PROFILE_MARKS = {"report": "gpu", "smoke": "smoke"}
-
-
-@dataclass(frozen=True)
-class BenchCase:
-    """One benchmark case; its id reads `smoke-de+fr->it`."""
-
-    profile: str
-    config: TrainConfig
-    lang: str
-
-    @property
-    def key(self) -> str:
-        """The case's name inside its strategy's table in an expected-values file."""
-        return f"{self.config.label}->{self.lang}"
-
-    def __str__(self) -> str:
-        return f"{self.profile}-{self.key}"
-
-
-def cases(strategy: str) -> list:
-    """pytest params of every case of `strategy` in every profile, marked and grouped.
-
-    The profile's marker (`gpu` or `smoke`) selects it; the `xdist_group` keeps the cases of
-    one training configuration on one pytest-xdist worker, so it is trained once.
-    """
-    import pytest
-
-    params = []
-    for name, profile in PROFILES.items():
-        for config in profile.strategies()[strategy].configs():
-            for lang in config.eval_langs:
-                case = BenchCase(name, config, lang)
-                marks = [
-                    getattr(pytest.mark, PROFILE_MARKS[name]),
-                    pytest.mark.xdist_group(f"xner-{config_key(name, config)}"),
-                ]
-                params.append(pytest.param(case, id=str(case), marks=marks))
-    return params
 
 
 @dataclass(frozen=True)
@@ -95,7 +54,7 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Expected:
-    """The expected figures of one profile: per strategy a version and per case a figure."""
+    """The expected figures of one study: per strategy a version and per case a figure."""
 
     path: Path
     versions: dict[str, int]
@@ -160,3 +119,12 @@ def load_expected(path: str | Path, environment: dict[str, str] | None = None) -
             except (KeyError, TypeError, ValueError) as err:
                 raise ValueError(f"{path}: [{strategy}] cell {key!r}: {err}") from None
     return Expected(path, versions, cells, environment_name)
+
+
+def expected_file(study, benchmarks_expected: str | Path) -> Path | None:
+    """Where `study`'s expected figures are: `<file>.expected.toml` beside a study file, else
+    `<name>.toml` in the benchmarks' folder; None when it has none."""
+    candidates = [Path(benchmarks_expected) / f"{study.name}.toml"]
+    if study.ref != study.name:  # a study file: its own figures come first
+        candidates.insert(0, Path(study.source).with_suffix(".expected.toml"))
+    return next((path for path in candidates if path.is_file()), None)

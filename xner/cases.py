@@ -1,0 +1,37 @@
+"""Benchmark cases: one per (study, training configuration, evaluation language). Plain data:
+no torch, so that collecting the benchmarks never loads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xner.strategies import TrainConfig
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One benchmark case; its id reads `smoke-de+fr->it`."""
+
+    study: str
+    config: TrainConfig
+    lang: str
+    named_by_strategy: bool = False  # a case of the catch-all test: its id names its strategy
+
+    @property
+    def key(self) -> str:
+        """The case's name inside its strategy's table in an expected-values file."""
+        return f"{self.config.label}->{self.lang}"
+
+    def __str__(self) -> str:
+        if self.named_by_strategy:
+            return f"{self.study}-{self.config.strategy}-{self.key}"
+        return f"{self.study}-{self.key}"
+
+
+def study_cases(study, strategy: str, named_by_strategy: bool = False) -> list[BenchCase]:
+    """Every case of one strategy of `study` (a xner.study.Study), in the study's order."""
+    return [
+        BenchCase(study.name, config, lang, named_by_strategy)
+        for config in study.strategies[strategy].configs()
+        for lang in config.eval_langs
+    ]

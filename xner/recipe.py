@@ -1,0 +1,25 @@
+"""The fine-tuning recipe and the names of the models xner builds itself. Plain data: no torch,
+so that studies and tables can name them without loading it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+DEFAULT_MODEL = "xlm-roberta-base"  # the report's model, from the hub
+TINY = "tiny"  # a small XLM-R built and trained from scratch on the CPU (xner.tiny)
+XLMR_BASE_RANDOM = "xlmr-base-random"  # XLM-R base's shape, random weights (xner.realsize)
+BUILT_IN_MODELS = (TINY, XLMR_BASE_RANDOM)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """REPORT.md's hyper-parameters; the defaults are the report's."""
+
+    learning_rate: float = 5e-5
+    epochs: int = 3
+    batch_size: int = 16
+    weight_decay: float = 0.05
+    metric_mode: str = "default"  # seqeval's conlleval-compatible scoring, as the report
+
+
+RECIPE_KEYS = tuple(f.name for f in fields(Recipe))
