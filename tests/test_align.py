@@ -10,12 +10,15 @@ The property tests compare `xner.align` against two references computed here:
 
 from __future__ import annotations
 
+import copy
 import logging
+import unicodedata
 
 import datasets
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from tokenizers import Regex, normalizers
 
 from tests.strategies import (
     any_sentences,
@@ -27,7 +30,8 @@ from tests.strategies import (
     tags,
 )
 from xner.align import LabelLoss, align_labels, encode, encode_counting_loss
-from xner.data import FEATURES
+from xner.data import FEATURES, load_panx, read_tsv, write_xtreme
+from xner.model import load_tokenizer
 
 IGNORE = -100  # REPORT.md: every non-first subword and every special token
 MODEL_MAX_LENGTH = 512  # xner.tiny's tokenizer
@@ -352,3 +356,197 @@ def test_batched_and_one_at_a_time_encoding_agree(tokenizer, batch, max_length):
     # encode() is encode_counting_loss() without the counts.
     plain = encode(datasets.DatasetDict({"all": dataset}), tokenizer, max_length)
     assert plain["all"].to_list() == together_rows
+
+
+# --- scripts without spaces, right-to-left scripts -----------------------------------------
+
+RLM, LRM, ZWNJ, ZWJ = "\u200f", "\u200e", "\u200c", "\u200d"  # bidi marks, (non-)joiners
+
+
+def chars(text: str, tags: str) -> tuple[list[str], list[str]]:
+    """A sentence cut into characters, as PAN-X cuts Japanese and Chinese; `tags` per char."""
+    assert len(text) == len(tags.split()), text
+    return list(text), tags.split()
+
+
+def words(*pairs: str) -> tuple[list[str], list[str]]:
+    """A sentence from "word TAG" pairs (the word may hold marks but no space)."""
+    return [p.rsplit(" ", 1)[0] for p in pairs], [p.rsplit(" ", 1)[1] for p in pairs]
+
+
+# Hand-written sentences, each with entities; Japanese and Chinese one character a token, Thai
+# words without spaces between them, and right-to-left text with the marks real text carries:
+# RLM/LRM around numbers and Latin, ZWNJ inside Persian and Urdu words, harakat and niqqud,
+# and tokens made of a mark alone.
+SCRIPTS = {
+    "ja": [
+        chars("東京都に住む山田太郎", "B-LOC I-LOC I-LOC O O O B-PER I-PER I-PER I-PER"),
+        chars(
+            "トヨタ自動車は愛知県にある。",
+            "B-ORG I-ORG I-ORG I-ORG I-ORG I-ORG O B-LOC I-LOC I-LOC O O O O",
+        ),
+        # Full-width Latin (NFKC makes it ASCII) and 𠮷, outside the Basic Multilingual Plane.
+        chars("ＮＨＫで𠮷野家を見た", "B-ORG I-ORG I-ORG O B-ORG I-ORG I-ORG O O O"),
+    ],
+    "zh": [
+        chars("李白出生于碎叶城。", "B-PER I-PER O O O B-LOC I-LOC I-LOC O"),
+        chars("北京大学位于海淀区", "B-ORG I-ORG I-ORG I-ORG O O B-LOC I-LOC I-LOC"),
+    ],
+    "th": [
+        words("กรุงเทพมหานคร B-LOC", "เป็น O", "เมืองหลวง O", "ของ O", "ประเทศไทย B-LOC"),
+        words("ทักษิณ B-PER", "ชินวัตร I-PER", "ก่อตั้ง O", "พรรคไทยรักไทย B-ORG"),
+    ],
+    "ar": [
+        words("ولد O", "نجيب B-PER", "محفوظ I-PER", "في O", f"القاهرة{RLM} B-LOC", ". O"),
+        words("تعمل O", "شركة O", f"{RLM} O", f"{LRM}IBM{LRM} B-ORG", "في O", "دبي B-LOC"),
+        words("مُحَمَّد B-PER", "عَلِيّ I-PER", f"{RLM} O", "١٩٤٥ O"),
+    ],
+    "he": [
+        words("דוד B-PER", "בן-גוריון I-PER", "נולד O", "בפולין B-LOC"),
+        words("האוניברסיטה B-ORG", "העברית I-ORG", "נוסדה O", f"ב־{LRM}1918 O"),
+        words(f"{RLM} O", "יְרוּשָׁלַיִם B-LOC", "בירת O", "ישראל B-LOC"),
+    ],
+    "fa": [
+        words(f"محمد{ZWNJ}رضا B-PER", "شجریان I-PER", "در O", "تهران B-LOC", f"می{ZWNJ}زیست O"),
+        words("دانشگاه B-ORG", "تهران I-ORG", f"بزرگ{ZWNJ}ترین O", "دانشگاه O", "ایران B-LOC"),
+        words(f"{ZWNJ} O", "این O", "کتاب O", "در O", "اصفهان B-LOC", "است O", f"{RLM}. O"),
+    ],
+    "ur": [
+        words("محمد B-PER", "اقبال I-PER", "سیالکوٹ B-LOC", "میں O", "پیدا O", "ہوئے O", "۔ O"),
+        words("جامعہ B-ORG", "پنجاب I-ORG", f"{RLM} O", "لاہور B-LOC", "میں O", "ہے O"),
+        words("کراچی B-LOC", f"ٹیلی{ZWNJ}ویژن O", "مرکز O", f"ہ{ZWJ} O"),
+    ],
+}
+NO_SPACES, RIGHT_TO_LEFT = ("ja", "zh", "th"), ("ar", "he", "fa", "ur")
+TAG_NAMES = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")  # REPORT.md's order
+INVISIBLE = "[\u200b-\u200f\u2060\ufeff]"  # zero-width spaces, (non-)joiners, bidi marks
+
+
+def script_panx(lang: str) -> datasets.DatasetDict:
+    """The language's sentences as PAN-X splits (train all, validation reversed, test one)."""
+    rows = SCRIPTS[lang]
+    columns = {
+        split: {
+            "tokens": [list(tokens) for tokens, _ in sentences],
+            "ner_tags": [[TAG_NAMES.index(t) for t in tags] for _, tags in sentences],
+            "langs": [[lang] * len(tokens) for tokens, _ in sentences],
+        }
+        for split, sentences in (("train", rows), ("validation", rows[::-1]), ("test", rows[:1]))
+    }
+    return datasets.DatasetDict(
+        {split: datasets.Dataset.from_dict(c, features=FEATURES) for split, c in columns.items()}
+    )
+
+
+def entity_spans(tag_ids) -> list[tuple[str, int, int]]:
+    """IOB2 entities as (type, first word, last word)."""
+    spans = []
+    for i, tag in enumerate(TAG_NAMES[t] for t in tag_ids):
+        if tag.startswith("B-"):
+            spans.append((tag[2:], i, i))
+        elif tag.startswith("I-"):
+            assert spans and spans[-1][0] == tag[2:] and spans[-1][2] == i - 1, "not IOB2"
+            spans[-1] = (tag[2:], spans[-1][1], i)
+    return spans
+
+
+def has_letter_or_digit(word: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LN" for c in word)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _datasets_cache_in_tmp(tmp_path_factory):
+    """Keep load_dataset("parquet")'s Arrow cache of the tests' files out of ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("hf-cache"))
+        yield
+
+
+@pytest.fixture(scope="module")
+def script_tokenizers(tokenizer):
+    """The tiny tokenizer, the xlmr-base-random one, and the tiny one with a normalizer that
+    deletes zero-width and bidi characters outright (as a SentencePiece charsmap may), so that
+    a token made of them alone has no subword at all."""
+    dropping = copy.deepcopy(tokenizer)
+    backend = dropping.backend_tokenizer
+    backend.normalizer = normalizers.Sequence(
+        [normalizers.Replace(Regex(INVISIBLE), ""), backend.normalizer]
+    )
+    return {
+        "tiny": tokenizer,
+        "xlmr-base-random": load_tokenizer("xlmr-base-random"),
+        "tiny-dropping-invisibles": dropping,
+    }
+
+
+def test_script_sentences_are_iob2_with_entities():
+    assert set(SCRIPTS) == {*NO_SPACES, *RIGHT_TO_LEFT}
+    for lang, rows in SCRIPTS.items():
+        for tokens, tag_names in rows:
+            assert len(tokens) == len(tag_names) and all(tokens), lang
+            assert entity_spans([TAG_NAMES.index(t) for t in tag_names]), (lang, tokens)
+            assert not any(c in token for token in tokens for c in " \t\n\r"), lang
+        if lang in RIGHT_TO_LEFT:  # a token of marks alone, there to vanish, before an entity
+            assert any(
+                not has_letter_or_digit(tokens[i]) and any(t != "O" for t in tag_names[i:])
+                for tokens, tag_names in rows
+                for i in range(len(tokens))
+            ), lang
+
+
+@pytest.mark.parametrize("layout", ["plain", "raw", "wikiann-parquet"])
+@pytest.mark.parametrize("lang", list(SCRIPTS))
+def test_scripts_round_trip_through_files(tmp_path, lang, layout):
+    dd = script_panx(lang)
+    if layout == "wikiann-parquet":  # unimelb-nlp/wikiann's layout: <lang>/<split>-*.parquet
+        for split, ds in dd.items():
+            ds.to_parquet(str(tmp_path / lang / f"{split}-00000-of-00001.parquet"))
+    else:
+        write_xtreme(dd, tmp_path, lang, raw=layout == "raw")
+        path = tmp_path / f"train-{lang}.tsv"
+        lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+        assert [line.startswith(f"{lang}:") for line in lines] == [layout == "raw"] * len(lines)
+        # Every character, marks included, is in the file as written.
+        expected = [f"{lang}:{t}" if layout == "raw" else t for s, _ in SCRIPTS[lang] for t in s]
+        assert [line.split("\t")[0] for line in lines] == expected
+        assert read_tsv(path, lang) == dd["train"].to_dict()
+    back = load_panx(lang, tmp_path)
+    for split in ("train", "validation", "test"):
+        assert back[split].features == FEATURES
+        assert back[split].to_dict() == dd[split].to_dict(), split
+
+
+@pytest.mark.parametrize("name", ["tiny", "xlmr-base-random", "tiny-dropping-invisibles"])
+@pytest.mark.parametrize("lang", list(SCRIPTS))
+def test_scripts_align_every_word_to_its_own_tag(tmp_path, script_tokenizers, name, lang):
+    tokenizer = script_tokenizers[name]
+    write_xtreme(script_panx(lang), tmp_path, lang, raw=True)
+    dd = load_panx(lang, tmp_path)
+    encoded, losses = encode_counting_loss(dd, tokenizer)
+    for split in dd:
+        vanished = 0
+        source = zip(dd[split]["tokens"], dd[split]["ner_tags"], strict=True)
+        for row, (words_, tag_ids) in zip(encoded[split], source, strict=True):
+            pieces = per_word_pieces(tokenizer, words_)
+            in_context = tokenizer(words_, is_split_into_words=True, add_special_tokens=False)
+            assert in_context["input_ids"] == [i for p in pieces for i in p], "oracle precondition"
+            reference = tokenizer(words_, is_split_into_words=True)
+            assert row["input_ids"] == reference["input_ids"]
+            assert row["labels"] == labels_from_word_ids(reference.word_ids(), tag_ids)
+            _, oracle_labels, kept = oracle(tokenizer, words_, tag_ids, None)
+            assert row["labels"] == oracle_labels
+            # Reading the labels back: the tags of exactly the words that have a subword, in
+            # order; a vanished word takes nobody's tag and gives nobody its own.
+            assert [lab for lab in row["labels"] if lab != IGNORE] == [tag_ids[i] for i in kept]
+            # Every word with a letter or digit keeps its tag, so every entity survives whole.
+            assert [i for i, w in enumerate(words_) if has_letter_or_digit(w)] == [
+                i for i in kept if has_letter_or_digit(words_[i])
+            ]
+            back = dict(zip(kept, (lab for lab in row["labels"] if lab != IGNORE), strict=True))
+            recovered = [back.get(i, 0) for i in range(len(words_))]
+            assert entity_spans(recovered) == entity_spans(tag_ids)
+            vanished += len(words_) - len(kept)
+        words_in_split = sum(len(t) for t in dd[split]["tokens"])
+        assert losses[split] == LabelLoss(words=words_in_split, truncated=0, no_subword=vanished)
+        if name == "tiny-dropping-invisibles" and lang in RIGHT_TO_LEFT and split == "train":
+            assert vanished > 0  # precondition: the mark-only tokens did vanish

@@ -27,6 +27,7 @@ from xner.data import (
     write_xtreme,
 )
 from xner.hub import HubUnreachableError, hub_call
+from xner.languages import source_languages
 
 TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # REPORT.md's order
 SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}
@@ -343,10 +344,36 @@ def test_missing_test_file_in_language_subfolder(tmp_path):
         load_panx("de", tmp_path)
 
 
-def test_unknown_language(tmp_path):
-    write_tsv_files(tmp_path, "xx")
-    with pytest.raises(ValueError, match="'xx'"):
-        load_panx("xx", tmp_path)
+@pytest.mark.parametrize("raw", [False, True])
+def test_a_folder_holds_any_language_code(tmp_path, raw):
+    # "qaa" is on no list (ISO 639's first code for local use): a user's own train-qaa.tsv
+    # loads like PAN-X's, in XTREME's plain and raw (`qaa:`-prefixed) forms.
+    dd = datasets.DatasetDict(
+        {
+            split: datasets.Dataset.from_dict(
+                expected_columns(SENTENCES[split], "qaa"), features=FEATURES
+            )
+            for split in SPLIT_FILES
+        }
+    )
+    write_xtreme(dd, tmp_path, "qaa", raw=raw)
+    assert (
+        (tmp_path / "train-qaa.tsv")
+        .read_text(encoding="utf-8")
+        .startswith("qaa:Angela\t" if raw else "Angela\t")
+    )
+    assert source_languages(str(tmp_path)) == ("qaa",)
+    assert_panx(load_panx("qaa", tmp_path), "qaa")
+
+
+@pytest.mark.parametrize("source", ["hub", "wikiann", "synthetic"])
+def test_unknown_language_of_a_built_in_source(source, monkeypatch):
+    def no_hub(*args, **kwargs):
+        raise AssertionError("the language is refused before anything loads")
+
+    monkeypatch.setattr(datasets, "load_dataset", no_hub)
+    with pytest.raises(ValueError, match=f"'xx'.*'{source}'"):
+        load_panx("xx", source)
 
 
 def test_source_that_does_not_exist(tmp_path):
@@ -363,7 +390,7 @@ def test_source_that_is_a_file(tmp_path):
 
 def test_directory_without_data_for_the_language(tmp_path):
     write_tsv_files(tmp_path, "fr")
-    with pytest.raises(FileNotFoundError, match=r"'de'.*train-de\.tsv"):
+    with pytest.raises(FileNotFoundError, match=r"'de'.*train-de\.tsv.*PAN-X\.de/.*de/"):
         load_panx("de", tmp_path)
 
 
@@ -485,6 +512,148 @@ def test_load_panx_from_the_hub_casts_to_panx_features(monkeypatch):
     assert calls == [("google/xtreme", "PAN-X.it")]
 
 
+# --- WikiANN: unimelb-nlp/wikiann, one config per language --------------------------------
+
+# The features of unimelb-nlp/wikiann as its dataset card states them (dataset_info of every
+# config): tokens, ner_tags (ClassLabel O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC), langs
+# and spans, the entities as "TYPE: words" strings. Its parquet files lie at
+# <config>/<split>-00000-of-00001.parquet on the hub's main branch.
+WIKIANN_FEATURES = datasets.Features(
+    {
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "ner_tags": datasets.Sequence(
+            datasets.ClassLabel(names=["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"])
+        ),
+        "langs": datasets.Sequence(datasets.Value("string")),
+        "spans": datasets.Sequence(datasets.Value("string")),
+    }
+)
+
+
+def wikiann_spans(tokens, tags) -> list[str]:
+    """WikiANN's `spans` column for one sentence: ["PER: Angela Merkel", "LOC: Paris"]."""
+    spans = []
+    for token, tag in zip(tokens, tags, strict=True):
+        if tag.startswith("B-"):
+            spans.append(f"{tag[2:]}: {token}")
+        elif tag.startswith("I-"):
+            spans[-1] += f" {token}"
+    return spans
+
+
+def write_wikiann(root: Path, lang: str, sentences=SENTENCES, names=None) -> Path:
+    """Parquet files for `lang` laid out and typed as unimelb-nlp/wikiann serves them; `names`
+    gives the ClassLabel another tag order (ids follow it) to test mapping by name."""
+    names = names or WIKIANN_FEATURES["ner_tags"].feature.names
+    features = WIKIANN_FEATURES.copy()
+    features["ner_tags"] = datasets.Sequence(datasets.ClassLabel(names=names))
+    for split, rows in sentences.items():
+        columns = {
+            "tokens": [list(tokens) for tokens, _ in rows],
+            "ner_tags": [[names.index(t) for t in tags] for _, tags in rows],
+            "langs": [[lang] * len(tokens) for tokens, _ in rows],
+            "spans": [wikiann_spans(tokens, tags) for tokens, tags in rows],
+        }
+        datasets.Dataset.from_dict(columns, features=features).to_parquet(
+            str(root / lang / f"{split}-00000-of-00001.parquet")
+        )
+    return root
+
+
+@pytest.fixture
+def wikiann_hub(tmp_path, monkeypatch):
+    """datasets.load_dataset answering for unimelb-nlp/wikiann from parquet files written in
+    its layout under tmp_path/hub, as the hub's parquet builder reads them; records calls."""
+    real_load_dataset = datasets.load_dataset
+    calls = []
+
+    def from_local_files(path, name=None, **kwargs):
+        if path != "unimelb-nlp/wikiann":  # a local folder's parquet files: the real loader
+            return real_load_dataset(path, name, **kwargs)
+        calls.append((path, name))
+        folder = tmp_path / "hub" / name
+        if not folder.is_dir():
+            raise ValueError(f"BuilderConfig {name!r} not found.")  # as datasets says it
+        return real_load_dataset(
+            "parquet",
+            data_files={s: str(folder / f"{s}-*.parquet") for s in SPLIT_FILES},
+        )
+
+    monkeypatch.setattr(datasets, "load_dataset", from_local_files)
+    return tmp_path / "hub", calls
+
+
+def test_wikiann_from_the_hub_drops_spans_and_keeps_panx_features(wikiann_hub):
+    root, calls = wikiann_hub
+    write_wikiann(root, "zh-yue")  # Cantonese: WikiANN's config, not a PAN-X language
+    assert_panx(load_panx("zh-yue", "wikiann"), "zh-yue")
+    assert calls == [("unimelb-nlp/wikiann", "zh-yue")]
+
+
+def test_wikiann_tags_are_mapped_by_name_not_by_position(wikiann_hub, tmp_path):
+    root, _ = wikiann_hub
+    shuffled = ["B-LOC", "O", "I-ORG", "B-PER", "I-LOC", "B-ORG", "I-PER"]
+    write_wikiann(root, "de", names=shuffled)
+    assert_panx(load_panx("de", "wikiann"), "de")
+    write_wikiann(tmp_path / "local", "de", names=shuffled)  # the same files in a folder
+    assert_panx(load_panx("de", tmp_path / "local"), "de")
+
+
+def test_wikiann_tag_names_outside_panx_are_refused(wikiann_hub, tmp_path):
+    root, _ = wikiann_hub
+    names = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC"]
+    write_wikiann(root, "ace", names=names)
+    with pytest.raises(PanxFormatError, match=r"unimelb-nlp/wikiann ace train.*'B-MISC'"):
+        load_panx("ace", "wikiann")
+    write_wikiann(tmp_path / "local", "ace", names=names)
+    bad = tmp_path / "local" / "ace" / "train-00000-of-00001.parquet"
+    with pytest.raises(PanxFormatError, match=re.escape(str(bad)) + ".*'B-MISC'"):
+        load_panx("ace", tmp_path / "local")
+
+
+def test_wikiann_parquet_layout_in_a_folder(tmp_path):
+    write_wikiann(tmp_path, "bat-smg")
+    write_wikiann(tmp_path, "de")
+    assert source_languages(str(tmp_path)) == ("bat-smg", "de")
+    assert_panx(load_panx("bat-smg", tmp_path), "bat-smg")
+    assert_panx(load_panx("de", tmp_path), "de")
+
+
+def test_every_layout_of_a_folder_is_listed_and_loads(tmp_path):
+    write_tsv_files(tmp_path, "qaa")  # XTREME's TSV, in the folder itself
+    write_tsv_files(tmp_path / "qab", "qab", prefix="qab:")  # raw TSV in <lang>/
+    for split in SPLIT_FILES:  # google/xtreme's parquet
+        datasets.Dataset.from_dict(
+            expected_columns(SENTENCES[split], "qac"), features=FEATURES
+        ).to_parquet(str(tmp_path / "PAN-X.qac" / f"{split}-00000-of-00001.parquet"))
+    write_wikiann(tmp_path, "qad")  # unimelb-nlp/wikiann's parquet
+    langs = source_languages(str(tmp_path))
+    assert langs == ("qaa", "qab", "qac", "qad")
+    for lang in langs:
+        assert_panx(load_panx(lang, tmp_path), lang)
+
+
+def test_wikiann_config_missing_from_the_hub(wikiann_hub):
+    # "zea" is one of WikiANN's 176 configs; the fake hub has no files for it.
+    with pytest.raises(ValueError, match="'zea' not found"):  # passed on, not "unreachable"
+        load_panx("zea", "wikiann")
+
+
+def test_wikiann_from_an_unreachable_hub_gives_advice(monkeypatch):
+    def offline(*args, **kwargs):
+        raise ConnectionError("offline")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(HubUnreachableError, match=r"zh-yue from unimelb-nlp/wikiann.*DIR"):
+        load_panx("zh-yue", "wikiann")
+
+
+def test_a_wikiann_language_is_not_on_google_xtreme(monkeypatch):
+    monkeypatch.setattr(datasets, "load_dataset", None)  # nothing may load
+    with pytest.raises(ValueError, match="'zh-yue'.*'hub'"):
+        load_panx("zh-yue", "hub")
+
+
 # --- corpus sampling at the real PAN-X sizes -----------------------------------------------
 
 REAL_SIZES = {"train": 20_000, "validation": 10_000, "test": 10_000}
@@ -495,6 +664,9 @@ REPORT_SIZES = {  # REPORT.md: int(fraction * rows) of 20,000 / 10,000 / 10,000
     "en": {"train": 1_180, "validation": 590, "test": 590},
 }
 LANGS = ("de", "fr", "it", "en")
+# REPORT.md: each split of each language keeps this fraction of its rows (the report study's
+# `fractions`).
+REPORT_FRACTIONS = {"de": 0.629, "fr": 0.229, "it": 0.084, "en": 0.059}
 
 
 def parse_plain_tsv(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -545,7 +717,7 @@ def file_rows(real_size_dir):
 
 @pytest.fixture(scope="module")
 def corpus(real_size_dir):
-    return load_corpus(LANGS, real_size_dir)
+    return load_corpus(LANGS, real_size_dir, fractions=REPORT_FRACTIONS)
 
 
 def test_synthetic_files_have_the_real_sizes(file_rows):

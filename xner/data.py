@@ -1,5 +1,6 @@
-"""PAN-X loading: from the hub, from XTREME's TSV download, or from parquet files laid out as on
-the hub; plus the report's corpus sampling, few-shot subsets and multilingual concatenation.
+"""PAN-X loading: from the hub (google/xtreme's 40 languages or unimelb-nlp/wikiann's 176), from
+XTREME's TSV download, or from parquet files laid out as on the hub; plus the report's corpus
+sampling, few-shot subsets and multilingual concatenation.
 
 Every loader returns the hub's exact schema, so nothing downstream knows where data came from.
 """
@@ -17,6 +18,7 @@ from xner.languages import check_lang
 from xner.synthetic import DEFAULT_SIZES, LANGS, synthetic_sentences
 
 SPLITS = ("train", "validation", "test")
+WIKIANN_REPO = "unimelb-nlp/wikiann"  # one config per language, PAN-X's features plus `spans`
 
 # XTREME names the validation file "dev".
 _FILE_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
@@ -40,41 +42,77 @@ class PanxFormatError(ValueError):
 def load_panx(lang: str, source: str | Path = "hub") -> datasets.DatasetDict:
     """Load one PAN-X language as a DatasetDict with splits train, validation and test.
 
-    `source` is "hub" (google/xtreme, config PAN-X.<lang>), "synthetic" (xner's generated
-    PAN-X, seed 0, for the CPU profile) or a directory holding either XTREME's TSV download
-    (`train-<lang>.tsv`, `dev-<lang>.tsv`, `test-<lang>.tsv`, directly or in a `<lang>/`
-    folder) or the hub's parquet layout (`PAN-X.<lang>/<split>-*.parquet`).
+    `source` is "hub" (google/xtreme, config PAN-X.<lang>: XTREME's 40 languages), "wikiann"
+    (unimelb-nlp/wikiann, config <lang>: WikiANN's 176 languages, same sentences and tags),
+    "synthetic" (xner's generated PAN-X, seed 0, for the CPU profile) or a directory holding,
+    for any language code, XTREME's TSV download (`train-<lang>.tsv`, `dev-<lang>.tsv`,
+    `test-<lang>.tsv`, directly or in a `<lang>/` folder) or parquet files laid out as on the
+    hub: google/xtreme's `PAN-X.<lang>/<split>-*.parquet` or unimelb-nlp/wikiann's
+    `<lang>/<split>-*.parquet`.
     """
     check_lang(lang, str(source))
     if str(source) == "hub":
-        return _load_hub(lang)
+        return _load_hub("google/xtreme", f"PAN-X.{lang}")
+    if str(source) == "wikiann":
+        return _load_hub(WIKIANN_REPO, lang)
     if str(source) == "synthetic":
         return synthetic_panx(lang)
     root = Path(source)
     if not root.is_dir():
-        raise FileNotFoundError(f"PAN-X source {str(root)!r} is not a directory (or 'hub')")
+        raise FileNotFoundError(
+            f"PAN-X source {str(root)!r} is not a directory (nor 'hub', 'wikiann', 'synthetic')"
+        )
     for folder in (root, root / lang):
         if (folder / f"train-{lang}.tsv").exists():
             return _load_tsv_dir(folder, lang)
-    parquet_dir = root / f"PAN-X.{lang}"
-    if parquet_dir.is_dir():
-        return _load_parquet_dir(parquet_dir, lang)
+    for parquet_dir in (root / f"PAN-X.{lang}", root / lang):
+        if parquet_dir.is_dir() and any(parquet_dir.glob("*.parquet")):
+            return _load_parquet_dir(parquet_dir, lang)
     raise FileNotFoundError(
         f"no PAN-X data for {lang!r} under {str(root)!r}: expected train-{lang}.tsv, "
-        f"dev-{lang}.tsv and test-{lang}.tsv there or in {lang}/, or PAN-X.{lang}/*.parquet"
+        f"dev-{lang}.tsv and test-{lang}.tsv there or in {lang}/, or parquet files "
+        f"PAN-X.{lang}/<split>-*.parquet (google/xtreme) or {lang}/<split>-*.parquet "
+        "(unimelb-nlp/wikiann)"
     )
 
 
-def _load_hub(lang: str) -> datasets.DatasetDict:
+def _load_hub(repo: str, config: str) -> datasets.DatasetDict:
     from xner.hub import hub_call  # one place turns "hub unreachable" into advice
 
     dd = hub_call(
-        lambda: datasets.load_dataset("google/xtreme", name=f"PAN-X.{lang}"),
-        what=f"PAN-X.{lang} from google/xtreme",
+        lambda: datasets.load_dataset(repo, name=config),
+        what=f"{config} from {repo}",
         local_hint="pass a directory with XTREME's TSV files or the hub's parquet files "
         "(--data DIR / --xner-data DIR)",
     )
-    return datasets.DatasetDict({s: dd[s].cast(FEATURES) for s in SPLITS})
+    missing = [split for split in SPLITS if split not in dd]
+    if missing:
+        raise PanxFormatError(f"{repo} {config}: no split {', '.join(missing)} (has {list(dd)})")
+    return datasets.DatasetDict(
+        {split: _as_panx(dd[split], f"{repo} {config} {split}") for split in SPLITS}
+    )
+
+
+def _as_panx(ds: datasets.Dataset, where: str) -> datasets.Dataset:
+    """`ds` with exactly PAN-X's FEATURES: other columns (WikiANN's `spans`) dropped, tag ids
+    mapped by tag name where the source's ClassLabel orders the tags differently."""
+    missing = set(FEATURES) - set(ds.column_names)
+    if missing:
+        raise PanxFormatError(f"{where}: missing column(s) {', '.join(sorted(missing))}")
+    ds = ds.select_columns(list(FEATURES))
+    names = getattr(ds.features["ner_tags"].feature, "names", None)
+    if names is not None and list(names) != list(TAGS):
+        unknown = [name for name in names if name not in TAGS]
+        if unknown:
+            raise PanxFormatError(
+                f"{where}: ner_tags names {unknown} are not PAN-X tags ({', '.join(TAGS)})"
+            )
+        to_panx = [TAGS.index(name) for name in names]
+        ds = ds.cast_column("ner_tags", datasets.Sequence(datasets.Value("int64"))).map(
+            lambda batch: {"ner_tags": [[to_panx[t] for t in row] for row in batch["ner_tags"]]},
+            batched=True,
+        )
+    return ds.cast(FEATURES)
 
 
 def _load_tsv_dir(folder: Path, lang: str) -> datasets.DatasetDict:
@@ -168,18 +206,17 @@ def _load_parquet_dir(folder: Path, lang: str) -> datasets.DatasetDict:
         if missing:
             raise PanxFormatError(f"{files[0]}: missing column(s) {', '.join(sorted(missing))}")
         _check_rows(ds, files, split)
-        splits[split] = ds.select_columns(list(FEATURES)).cast(FEATURES)
+        splits[split] = _as_panx(ds, str(files[0]))
     return datasets.DatasetDict(splits)
 
 
 def _check_rows(ds: datasets.Dataset, files: list[Path], split: str) -> None:
-    """Reject empty splits, rows whose columns differ in length, and unknown tag ids."""
+    """Reject empty splits, rows whose columns differ in length, and unknown tag ids (ids of
+    the file's own ClassLabel where it has one: `_as_panx` maps those to PAN-X's by name)."""
     if ds.num_rows == 0:
         raise PanxFormatError(f"{files[0]}: empty split {split!r}, no sentences")
-    tag_feature = ds.features["ner_tags"].feature
-    names = getattr(tag_feature, "names", None)
-    if names is not None and list(names) != list(TAGS):
-        raise PanxFormatError(f"{files[0]}: ner_tags names {names} are not PAN-X's {list(TAGS)}")
+    names = getattr(ds.features["ner_tags"].feature, "names", None)
+    n_tags = len(TAGS) if names is None else len(names)
     for row, (tokens, tags, langs) in enumerate(
         zip(ds["tokens"], ds["ner_tags"], ds["langs"], strict=True)
     ):
@@ -188,7 +225,7 @@ def _check_rows(ds: datasets.Dataset, files: list[Path], split: str) -> None:
                 f"{_row_place(files, ds, row)}: {len(tokens)} tokens but {len(tags)} tags "
                 f"and {len(langs)} langs"
             )
-        bad = [t for t in tags if not 0 <= t < len(TAGS)]
+        bad = [t for t in tags if not 0 <= t < n_tags]
         if bad:
             raise PanxFormatError(f"{_row_place(files, ds, row)}: unknown tag id {bad[0]}")
 
