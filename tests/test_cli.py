@@ -29,7 +29,7 @@ def xner(*args, cwd):
 
 
 def test_zero_shot_on_a_data_folder_then_cached_then_forced(data_dir, tmp_path):
-    args = ("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir), "--no-progress")
+    args = ("run", "smoke", "--strategy", "zero-shot", "--data", str(data_dir), "--no-progress")
     first = xner(*args, "--out", "out", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "trained 1 configuration(s), 0 from cache" in first.stdout
@@ -55,7 +55,7 @@ def test_bad_data_folder_is_one_line_not_a_traceback(tmp_path):
     (tmp_path / "train-de.tsv").write_text("Berlin\tB-LOC\nist\tX-TAG\n\n", encoding="utf-8")
     (tmp_path / "dev-de.tsv").write_text("a\tO\n", encoding="utf-8")
     (tmp_path / "test-de.tsv").write_text("a\tO\n", encoding="utf-8")
-    out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(tmp_path), cwd=tmp_path)
+    out = xner("run", "smoke", "--strategy", "zero-shot", "--data", str(tmp_path), cwd=tmp_path)
     assert out.returncode == 2
     assert "train-de.tsv:2: unknown tag 'X-TAG'" in out.stderr
     assert "Traceback" not in out.stderr
@@ -68,7 +68,7 @@ def test_unwritable_results_folder_fails_before_training(data_dir, tmp_path):
     """A path that cannot become a folder (a regular file stands in its way) binds root too,
     which a permission bit would not."""
     (tmp_path / "taken").write_text("a file, not a folder")
-    out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir),
+    out = xner("run", "smoke", "--strategy", "zero-shot", "--data", str(data_dir),
                "--out", "taken/out", cwd=tmp_path)  # fmt: skip
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.startswith("xner: error: taken/out: cannot write results here")
@@ -87,7 +87,7 @@ def test_a_second_run_on_a_busy_folder_stops_at_once(data_dir, tmp_path):
     )  # fmt: skip
     try:
         assert holder.stdout.readline().strip() == "held"
-        out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir),
+        out = xner("run", "smoke", "--strategy", "zero-shot", "--data", str(data_dir),
                    "--out", "out", cwd=tmp_path)  # fmt: skip
     finally:
         holder.kill()
@@ -98,7 +98,7 @@ def test_a_second_run_on_a_busy_folder_stops_at_once(data_dir, tmp_path):
 
 
 def test_unknown_model_fails_before_training(data_dir, tmp_path):
-    out = xner("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir),
+    out = xner("run", "smoke", "--strategy", "zero-shot", "--data", str(data_dir),
                "--model", "./no-such-model", "--out", "out", cwd=tmp_path)  # fmt: skip
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "no-such-model" in out.stderr
@@ -108,7 +108,7 @@ def test_unknown_model_fails_before_training(data_dir, tmp_path):
 
 
 def test_report_rebuilds_a_runs_files_byte_for_byte(data_dir, tmp_path):
-    args = ("run", "zero-shot", "--profile", "smoke", "--data", str(data_dir), "--no-progress")
+    args = ("run", "smoke", "--strategy", "zero-shot", "--data", str(data_dir), "--no-progress")
     assert xner(*args, "--out", "out", cwd=tmp_path).returncode == 0
     rebuilt = xner("report", "out/results.json", "--out", "again", cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
@@ -146,9 +146,8 @@ def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(t
                                                                              capsys):  # fmt: skip
     """`xner expected` turns a run into expected figures; an [[environment]] variant it prints
     is used exactly where the installed version matches."""
-    from xner.bench import load_expected
-
     from xner.cli import main
+    from xner.expected import load_expected
     from xner.results import Result, save_results
 
     def run(f1):

@@ -1,8 +1,8 @@
 """Worker processes: what each is started with, and how a job travels to it."""
 
 from xner.jobs import Job, worker_environment
-from xner.profiles import PROFILES
 from xner.runtime import Runtime
+from xner.study import load_study
 
 
 def test_worker_k_gets_gpu_k_mod_g_of_the_visible_ones(monkeypatch):
@@ -17,7 +17,7 @@ def test_no_gpu_leaves_cuda_alone(monkeypatch):
 
 
 def test_a_job_survives_the_trip_to_its_worker():
-    config = PROFILES["smoke"].strategies()["few-shot"].configs()[2]
+    config = load_study("smoke").strategies["few-shot"].configs()[2]
     job = Job("smoke", config, 3, Runtime(threads=1, portable=True), "tiny", "/data", "/c",
               force=True, progress=False, max_steps=7)  # fmt: skip
     assert Job.from_json(job.to_json()) == job

@@ -11,7 +11,7 @@ from xner.cli import main
 
 def run(tmp_path, name, *args):
     out = tmp_path / name
-    assert main(["run", "few-shot", "--profile", "smoke", "--no-progress", "--out", str(out),
+    assert main(["run", "smoke", "--strategy", "few-shot", "--no-progress", "--out", str(out),
                  *args]) == 0  # fmt: skip
     return out
 
@@ -52,7 +52,7 @@ def test_shards_merged_give_the_full_tables(serial, tmp_path, capsys):
 
 
 def test_a_failing_job_is_one_line(tmp_path, capsys):
-    code = main(["run", "few-shot", "--profile", "smoke", "--data", str(tmp_path / "none"),
+    code = main(["run", "smoke", "--strategy", "few-shot", "--data", str(tmp_path / "none"),
                  "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress"])  # fmt: skip
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]

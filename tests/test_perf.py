@@ -25,7 +25,7 @@ def test_steps_times_the_steps_it_was_asked_for():
 def test_gpu_script_runs_both_paths_and_extrapolates_the_plain_one(tmp_path):
     env = os.environ | {
         "XNER_PERF_MODEL": "tiny",
-        "XNER_PERF_PROFILE": "smoke",
+        "XNER_PERF_STUDY": "smoke",
         "XNER_PERF_FAST_MAX_STEPS": "2",
         "XNER_PERF_OUT": str(tmp_path),
     }

@@ -2,11 +2,11 @@
 
 import pytest
 
-from xner.profiles import PROFILES
-from xner.scenarios import TrainConfig
 from xner.schedule import Shard, assign_shards, config_cost, in_shard, longest_first
+from xner.strategies import TrainConfig
+from xner.study import load_study
 
-REPORT = PROFILES["report"]
+REPORT = load_study("report")
 
 
 def cost(config: TrainConfig, data: str = "hub") -> float:
@@ -18,7 +18,7 @@ def test_costs_follow_the_training_rows():
     20,020; few-shot on its n. Three epochs each; evaluation adds a third per sentence."""
     de = TrainConfig("zero-shot", ("de",), ("de",))
     assert cost(de) == pytest.approx(3 * (12_580 + 6_290 / 3) + 6_290 / 3)
-    configs = {c.label: cost(c) for s in REPORT.strategies().values() for c in s.configs()}
+    configs = {c.label: cost(c) for s in REPORT.strategies.values() for c in s.configs()}
     assert longest_first(configs) == [
         "all", "de+fr", "de", "fr:4000", "fr:2000", "fr:1000", "fr:500", "fr:250"
     ]  # fmt: skip

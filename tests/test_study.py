@@ -1,143 +1,164 @@
-"""Running configurations: training data per strategy, the result cache and its key."""
+"""Study files: the built-in studies are files, a user's file is checked before anything
+trains, and every mistake names the file and the key."""
 
-import dataclasses
+import textwrap
 
 import pytest
-from xner.scenarios import TrainConfig
 
-from xner.data import write_synthetic_xtreme
-from xner.profiles import Profile
-from xner.recipe import Recipe
-from xner.study import Study
+from xner.runtime import Runtime
+from xner.study import StudyError, built_in_studies, load_study, matrix_file
 
-SIZES = {"train": 60, "validation": 20, "test": 20}
+EXAMPLE = """\
+description = "English to Italian: zero-shot against three few-shot sizes"
+model = "tiny"
+data = "synthetic"
+few_shot_sizes = [50, 100, 200]
+version = 1
 
+[recipe]
+learning_rate = 3e-3
+epochs = 1
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return write_synthetic_xtreme(tmp_path_factory.mktemp("panx"), sizes=SIZES)
+[strategies.zero-shot]
+train = ["en"]
+eval = ["de", "fr", "it"]
 
-
-@pytest.fixture
-def profile(data_dir):
-    return Profile(
-        "test",
-        model="tiny",
-        data=str(data_dir),
-        recipe=Recipe(learning_rate=3e-3, epochs=1),
-        few_shot_sizes=(10, 20),
-        fractions=None,
-    )
-
-
-ZERO = TrainConfig("zero-shot", ("de",), ("de", "fr"))
-FEW = TrainConfig("few-shot", ("fr",), ("fr",), size=10)
-MULTI = TrainConfig("multilingual", ("de", "fr"), ("it",))
+[strategies.few-shot]
+train = ["it"]
+eval = ["it"]
+few_shot = true
+reference = "zero-shot"
+"""
 
 
-def test_training_data_per_strategy(profile):
-    study = Study(profile, progress=False)
-    assert study.training_data(ZERO)["train"].num_rows == 60
-    assert study.training_data(FEW)["train"].num_rows == 10
-    multi = study.training_data(MULTI)
-    assert (multi["train"].num_rows, multi["validation"].num_rows) == (120, 40)
-    assert set(multi["train"].column_names) == {"input_ids", "attention_mask", "labels"}
+def write(tmp_path, text, name="study.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
 
 
-def test_results_carry_the_contract_fields(profile):
-    results = Study(profile, progress=False).run(ZERO, seed=0)
-    assert [r.eval_lang for r in results] == ["de", "fr"]
-    r = results[0]
-    assert (r.strategy, r.train_langs, r.train_size, r.seed, r.n_test) == (
-        "zero-shot",
-        ["de"],
-        60,
-        0,
-        20,
-    )
-    assert r.model == "tiny" and r.data_source == profile.data
-    assert set(r.versions) >= {"torch", "transformers", "datasets", "seqeval", "xner"}
-    import torch
-
-    assert r.device.startswith("cuda:" if torch.cuda.is_available() else "cpu:")
-    assert 0.0 <= r.f1 <= 1.0 and r.train_seconds > 0
+def test_the_built_in_studies_are_files_shipped_in_the_package():
+    assert built_in_studies() == ["report", "smoke"]
+    report, smoke = load_study("report"), load_study("smoke")
+    assert (report.model, report.data, report.mark) == ("xlm-roberta-base", "hub", "gpu")
+    assert (smoke.model, smoke.data, smoke.mark) == ("tiny", "synthetic", "smoke")
+    assert report.fractions == smoke.fractions == {"de": 0.629, "fr": 0.229, "it": 0.084,
+                                                   "en": 0.059}  # fmt: skip
+    assert smoke.recipe.learning_rate == 3e-3 and report.recipe.learning_rate == 5e-5
+    assert smoke.runtime == Runtime(threads=1, portable=True) and report.runtime == Runtime()
+    assert {s.version for st in (report, smoke) for s in st.strategies.values()} == {2}
+    assert report.ref == "report" and report.strategies["few-shot"].reference == "zero-shot"
 
 
-def test_one_training_serves_every_evaluation_language(profile):
-    study = Study(profile, progress=False)
-    study.run(ZERO, seed=0)
-    assert study.trained == ["de"]
+def test_a_study_file_reads_as_written(tmp_path):
+    study = load_study(write(tmp_path, EXAMPLE))
+    assert study.name == "study" and study.ref == str(tmp_path / "study.toml")
+    assert study.languages == ("de", "fr", "it", "en"), "all of the synthetic data's"
+    assert [c.label for c in study.strategies["few-shot"].configs()] == [
+        "it:50", "it:100", "it:200"
+    ]  # fmt: skip
+    assert study.strategies["zero-shot"].eval_langs == ("de", "fr", "it")
+    assert study.recipe.epochs == 1 and study.recipe.batch_size == 16, "defaults stay"
+    assert study.langs() == ["en", "de", "fr", "it"]
 
 
-def test_a_rerun_trains_only_what_is_missing(profile, tmp_path):
-    """An interrupted run (only ZERO finished) started again trains only FEW."""
-    first = Study(profile, cache_dir=tmp_path, progress=False)
-    before = first.run(ZERO, seed=0)
-    again = Study(profile, cache_dir=tmp_path, progress=False)
-    assert again.run(ZERO, seed=0) == before
-    again.run(FEW, seed=0)
-    assert again.trained == ["fr:10"]
-    forced = Study(profile, cache_dir=tmp_path, force=True, progress=False)
-    assert [r.f1 for r in forced.run(ZERO, seed=0)] == [r.f1 for r in before]
-    assert forced.trained == ["de"]
+def test_data_given_at_run_time_replaces_the_files_and_is_checked(tmp_path):
+    study = load_study(write(tmp_path, EXAMPLE), data="hub")
+    assert study.data == "hub" and len(study.languages) == 40
+    (tmp_path / "panx").mkdir()
+    with pytest.raises(StudyError, match=r"study.toml: languages: .*holds no PAN-X files"):
+        load_study(tmp_path / "study.toml", data=str(tmp_path / "panx"))
 
 
-def test_cache_key_changes_with_every_input(profile):
-    base = Study(profile, progress=False).cache_key(ZERO, 0)
-    assert Study(profile, progress=False).cache_key(ZERO, 0) == base
-    variants = [
-        Study(profile, progress=False).cache_key(ZERO, 1),
-        Study(profile, progress=False).cache_key(dataclasses.replace(ZERO, size=30), 0),
-        Study(profile, progress=False).cache_key(dataclasses.replace(ZERO, version=2), 0),
-        Study(profile, model="xlm-roberta-base", progress=False).cache_key(ZERO, 0),
-        Study(profile, data="synthetic", progress=False).cache_key(ZERO, 0),
-        Study(
-            dataclasses.replace(profile, recipe=Recipe(learning_rate=1e-3, epochs=1)),
-            progress=False,
-        ).cache_key(ZERO, 0),
-        Study(
-            dataclasses.replace(profile, fractions={"de": 0.5, "fr": 0.5}), progress=False
-        ).cache_key(ZERO, 0),
-    ]
-    assert base not in variants
-    assert len(set(variants)) == len(variants)
+def test_a_base_study_lends_its_keys(tmp_path):
+    path = write(tmp_path, """\
+        base = "smoke"
+        [recipe]
+        epochs = 1
+        [strategies.matrix]
+        train = ["de", "en"]
+        eval = "all"
+    """)  # fmt: skip
+    study = load_study(path)
+    assert study.model == "tiny" and study.fractions == load_study("smoke").fractions
+    assert study.recipe.learning_rate == 3e-3 and study.recipe.epochs == 1, "merged by key"
+    assert list(study.strategies) == ["matrix"], "strategies replace the base's"
+    assert [c.label for c in study.strategies["matrix"].configs()] == ["de", "en"]
 
 
-def test_cache_key_follows_the_data_files(profile, data_dir):
-    before = Study(profile, progress=False).cache_key(ZERO, 0)
-    extra = data_dir / "notes.txt"
-    extra.write_text("a changed data folder")
-    try:
-        assert Study(profile, progress=False).cache_key(ZERO, 0) != before
-    finally:
-        extra.unlink()
-
-
-def test_cache_key_follows_xners_code(profile, monkeypatch):
-    import xner.study
-
-    before = Study(profile, progress=False).cache_key(ZERO, 0)
-    monkeypatch.setattr(xner.study, "code_fingerprint", lambda: "edited")
-    assert Study(profile, progress=False).cache_key(ZERO, 0) != before
+def test_matrix_file_writes_a_study_that_runs_like_any_other(tmp_path):
+    path = matrix_file(tmp_path / "matrix.toml", "smoke", ["de", "en"], "all")
+    study = load_study(path)
+    (strategy,) = study.strategies.values()
+    assert strategy.train_sets == (("de",), ("en",)) and strategy.eval_langs == study.languages
+    hub = load_study(matrix_file(tmp_path / "m2.toml", "report", ["hi", "bn"], "all"))
+    assert len(hub.strategies["matrix"].eval_langs) == 40, "all of the hub's PAN-X"
+    some = load_study(matrix_file(tmp_path / "m3.toml", "report", ["hi"], ["ja", "ar"]))
+    assert some.strategies["matrix"].eval_langs == ("ja", "ar")
 
 
 @pytest.mark.parametrize(
-    "content",
-    ['[\n {\n  "strategy": "zero-', '{"schema": 99, "results": []}', "\x00\xff"],
-    ids=["torn", "other-schema", "not-json"],
-)
-def test_an_unreadable_cache_entry_is_moved_aside_and_retrained(profile, tmp_path, caplog,
-                                                               content):  # fmt: skip
-    first = Study(profile, cache_dir=tmp_path, progress=False)
-    before = first.run(ZERO, seed=0)
-    (entry,) = tmp_path.glob("*.json")
-    entry.write_bytes(content.encode("latin-1"))
-    again = Study(profile, cache_dir=tmp_path, progress=False)
-    assert [r.f1 for r in again.run(ZERO, seed=0)] == [r.f1 for r in before]
-    assert again.trained == ["de"]
-    aside = entry.with_name(entry.name + ".unreadable")
-    assert aside.read_bytes() == content.encode("latin-1"), "kept, not deleted"
-    assert f"{entry}: unreadable cache entry" in caplog.text and "training again" in caplog.text
-    assert Study(profile, cache_dir=tmp_path, progress=False).run(ZERO, seed=0) == again.run(
-        ZERO, seed=0
-    )  # the retrained entry is readable again
+    "edit, key, words",
+    [
+        (("version = 1", "version = 1\ncolour = 'red'"), "colour", "unknown key"),
+        (('train = ["en"]', 'train = ["xx"]'), "strategies.zero-shot.train",
+         "unknown language 'xx'"),
+        (('eval = ["de", "fr", "it"]', 'eval = ["de", "kk"]'), "strategies.zero-shot.eval",
+         "unknown language 'kk' for 'synthetic'"),
+        (('reference = "zero-shot"', 'reference = "one-shot"'), "strategies.few-shot.reference",
+         "no strategy 'one-shot'"),
+        (("few_shot_sizes = [50, 100, 200]", "few_shot_sizes = [50, 100, 5000]"),
+         "strategies.few-shot.sizes", "5000 is larger than the 4000 training sentences"),
+        (("few_shot_sizes = [50, 100, 200]", "few_shot_sizes = [50, -1]"), "few_shot_sizes",
+         "positive"),
+        (("epochs = 1", "epochs = 'one'"), "recipe.epochs", "must be like 3"),
+        (("epochs = 1", "epoch = 1"), "recipe.epoch", "unknown key"),
+        (("few_shot = true", "few_shot = true\nshots = 3"), "strategies.few-shot.shots",
+         "unknown key"),
+        (('model = "tiny"\n', ""), "model", "missing"),
+        (('eval = ["it"]', 'eval = "it"'), "strategies.few-shot.eval", "language codes"),
+        (("version = 1", "version = true"), "version", "must be int"),
+    ],
+)  # fmt: skip
+def test_a_wrong_study_file_names_the_file_and_the_key(tmp_path, edit, key, words):
+    old, new = edit
+    assert old in EXAMPLE
+    path = write(tmp_path, EXAMPLE.replace(old, new, 1))
+    with pytest.raises(StudyError) as caught:
+        load_study(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {key}: "), message
+    assert words in message
+
+
+def test_unknown_studies_and_broken_files_are_named(tmp_path):
+    with pytest.raises(StudyError, match="no study 'nope'.*report, smoke"):
+        load_study("nope")
+    path = write(tmp_path, "model = \n")
+    with pytest.raises(StudyError, match=rf"^{path}: "):
+        load_study(path)
+    looped = write(tmp_path, 'base = "loop.toml"\n', name="loop.toml")
+    with pytest.raises(StudyError, match="leads back to itself"):
+        load_study(looped)
+
+
+def test_selecting_strategies_checks_their_names():
+    study = load_study("smoke")
+    assert list(study.select(["full"]).strategies) == ["full"]
+    assert study.select(None) is study
+    with pytest.raises(StudyError, match="no strategy 'one-shot'.*zero-shot, few-shot"):
+        study.select(["one-shot"])
+
+
+def test_constants_and_studies_load_without_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, xner.cases, xner.expected, xner.report, xner.study, xner.strategies, "
+        "xner.labels, xner.languages, xner.recipe; xner.study.load_study('report'); "
+        "heavy = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

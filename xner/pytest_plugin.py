@@ -8,6 +8,7 @@ files after each one, so a crash or Ctrl-C keeps what finished.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -51,6 +52,8 @@ class XnerSession:
     expected_files: dict = field(default_factory=dict)  # path -> xner.expected.Expected
     written: list[Path] = field(default_factory=list)
     write_error: str | None = None  # the first result file that could not be written
+    lock: object = None  # the xner.output.FolderLock on results_dir, on the controller
+    timed: set = field(default_factory=set)  # (study, config, seed) whose training has a row
 
     @property
     def is_worker(self) -> bool:
@@ -84,6 +87,24 @@ class XnerSession:
             outcome = self.workers.run(self.job(study, config, seed))
             self.outcomes[key] = [Result.from_dict(r) for r in outcome.results]
         return next(r for r in self.outcomes[key] if r.eval_lang == lang)
+
+    def hold_folder(self) -> None:
+        """Take the results folder for this session, as `xner run` does, before anything
+        trains: a second session on it stops at once, naming the process that holds it,
+        instead of interleaving its result files with this one's."""
+        if self.lock is not None:
+            return
+        from xner.output import FolderLock, check_writable
+
+        try:
+            self.lock = FolderLock(check_writable(self.results_dir)).__enter__()
+        except OSError as err:
+            raise pytest.UsageError(f"xner: {err}") from None
+
+    def release_folder(self) -> None:
+        if self.lock is not None:
+            self.lock.__exit__(None, None, None)
+            self.lock = None
 
     def results(self):
         from xner.results import Result
@@ -293,8 +314,35 @@ def configuration_scope(nodeid: str) -> str:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
-    if state is not None and state.workers is not None:
+    if state is None:
+        return
+    if state.workers is not None:
         state.workers.close()
+    state.release_folder()  # after the last write of the result files (pytest_sessionfinish)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """Under -n the controller collects nothing itself: it takes the results folder as soon
+    as a worker has collected benchmark cases, before any case is handed out to run."""
+    state = node.config.stash[STATE]
+    if state.lock is None and _has_cases(state, ids):
+        state.hold_folder()
+
+
+def _has_cases(state: XnerSession, nodeids: list[str]) -> bool:
+    """Whether any of `nodeids` is a benchmark case's: its parameters end in a case's id."""
+    from xner.cases import study_cases
+
+    cases = {
+        str(case)
+        for study in state.studies.values()
+        for strategy in study.strategies
+        for named in (False, True)
+        for case in study_cases(study, strategy, named_by_strategy=named)
+    }
+    params = (nodeid.partition("[")[2].rstrip("]") for nodeid in nodeids)
+    return any(re.sub(r"-seed-?\d+$", "", p) in cases for p in params)
 
 
 def _studies(config: pytest.Config) -> dict:
@@ -367,20 +415,38 @@ def _case_params(state: XnerSession, metafunc: pytest.Metafunc) -> list:
 
 @pytest.hookimpl(trylast=True)  # after -m/-k deselection: torch only if gpu cases remain
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _drop_empty_parameter_sets(config, items)
     _order_and_shard(config, items)
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
-    if not gpu_items:
-        return
-    import torch
+    if gpu_items:
+        import torch
 
-    if not torch.cuda.is_available():
-        skip = pytest.mark.skip(
-            reason="gpu: CUDA is not available here; the report study fine-tunes "
-            "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU study)"
-        )
-        for item in gpu_items:
-            item.add_marker(skip)
-    _preflight(config, [item for item in items if not item.get_closest_marker("skip")])
+        if not torch.cuda.is_available():
+            skip = pytest.mark.skip(
+                reason="gpu: CUDA is not available here; the report study fine-tunes "
+                "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU study)"
+            )
+            for item in gpu_items:
+                item.add_marker(skip)
+    runnable = [item for item in items if not item.get_closest_marker("skip")]
+    state = config.stash[STATE]
+    # The results folder is this session's before anything trains; under -n the controller
+    # takes it once the workers have collected (pytest_xdist_node_collection_finished).
+    if not state.is_worker and not config.option.collectonly and any(map(_case_of, runnable)):
+        state.hold_folder()
+    _preflight(config, runnable)
+
+
+def _drop_empty_parameter_sets(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A benchmark test whose strategy the selected studies do not have (test_full under a
+    study without `full`) is deselected, not reported as an empty parameter set."""
+    empty = [
+        item for item in items
+        if item.get_closest_marker("xner_strategy") and _case_of(item) is None
+    ]  # fmt: skip
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
 
 
 def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -446,19 +512,27 @@ class Bench:
         self.state: XnerSession = request.config.stash[STATE]
 
     def run(self, case):
-        """Train (once per configuration and seed) and score `case`, timed by pytest-benchmark.
+        """Train (once per configuration and seed) and score `case`, and time both.
 
-        The first case of a configuration carries its training and every evaluation of it (they
-        run together in the worker process); the others take no time. The training and
-        evaluation times of the case itself are in the benchmark's extra_info and the Result.
+        Training and every evaluation of a configuration run together in the training worker,
+        which times each. pytest-benchmark gets those times, not the round trip to the worker:
+        this case's row, in the group `eval`, is its evaluation; the case that asked for the
+        training adds a row for it, named after the configuration (`test_zero_shot[smoke-de]`),
+        in the group `train`. The Result has both times too.
         """
-        result = self.benchmark.pedantic(
-            self.state.score, args=(case.study, case.config, self.seed, case.lang),
-            rounds=1, iterations=1,
-        )  # fmt: skip
-        self.benchmark.extra_info.update(
-            f1=result.f1, train_seconds=result.train_seconds, eval_seconds=result.eval_seconds
-        )
+        key = (case.study, case.config, self.seed)
+        result = self.state.score(case.study, case.config, self.seed, case.lang)
+        training = {
+            "train_seconds": result.train_seconds,
+            "train_steps": result.train_steps,
+            "seconds_per_step": result.seconds_per_step,
+        }
+        if key not in self.state.timed:
+            self.state.timed.add(key)
+            row = configuration_scope(self.request.node.nodeid)
+            _record(self.benchmark, "train", result.train_seconds, training, row=row)
+        evaluation = {"f1": result.f1, "eval_seconds": result.eval_seconds, **training}
+        _record(self.benchmark, "eval", result.eval_seconds, evaluation)
         return result
 
     def expectation(self, case, folder: str | Path):
@@ -505,6 +579,34 @@ class Bench:
         failure = expectation.failure(result.f1)
         if failure:
             pytest.fail(f"{case}: {failure}", pytrace=False)
+
+
+class _Measured:
+    """pytest-benchmark's clock for a time measured where the work ran (the training
+    worker): it reads 0 before the timed call and the measured seconds after it."""
+
+    __name__ = "xner_measured"  # the timer --benchmark-json names
+
+    def __init__(self, seconds: float):
+        self.readings = iter((0.0, float(seconds)))
+
+    def __call__(self) -> float:
+        return next(self.readings)
+
+
+def _record(benchmark, group: str, seconds: float, info: dict, row: str | None = None) -> None:
+    """`seconds` as one round of pytest-benchmark in group `group`: this test's own row, or a
+    new row whose full name is `row`. pytest-benchmark off (under -n) records nothing."""
+    if row is not None:
+        benchmark = copy.copy(benchmark)  # the same test's settings, a row of its own
+        benchmark.fullname, benchmark.name = row, row.rpartition("::")[2]
+        benchmark.param = benchmark.name.partition("[")[2].rstrip("]") or None
+        benchmark.params, benchmark.extra_info = None, {}
+    benchmark.group = group
+    benchmark.extra_info.update(info)
+    if benchmark.enabled:
+        benchmark._timer = _Measured(seconds)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
 
 
 @pytest.fixture

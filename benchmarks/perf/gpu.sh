@@ -11,7 +11,7 @@
 # 10-minute command on one GPU, so each of its trainings stops after PLAIN_MAX_STEPS steps
 # (default 150) and its full time is extrapolated from the measured time per step (a lower
 # bound: its per-epoch validation passes are left out). Environment overrides, used by the
-# tests to run it on a CPU with tiny shapes: XNER_PERF_MODEL, XNER_PERF_PROFILE,
+# tests to run it on a CPU with tiny shapes: XNER_PERF_MODEL, XNER_PERF_STUDY,
 # XNER_PERF_FAST_MAX_STEPS (cut the fast run short too), XNER_PERF_OUT (default perf-gpu/).
 set -euo pipefail
 
