@@ -20,7 +20,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from tokenizers import Regex, normalizers
 
-from tests.strategies import (
+from tests.generators import (
     any_sentences,
     batches,
     invisible_words,

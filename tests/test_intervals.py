@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies import tags
+from tests.generators import tags
 from xner.intervals import (
     Crossover,
     Difference,

@@ -16,7 +16,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `matrix`: what to override and how to execute."""
     command.add_argument("--model", help="hub name or save_pretrained folder (default: study's)")
     command.add_argument(
-        "--data", help="'hub', 'synthetic' or a PAN-X folder (default: the study's)"
+        "--data", help="'hub', 'wikiann', 'synthetic' or a PAN-X folder (default: the study's)"
     )
     command.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
     command.add_argument("--out", default="results", help="results folder (default: results/)")

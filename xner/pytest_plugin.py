@@ -180,7 +180,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="hub name or save_pretrained folder; overrides the study's model",
     )
     group.addoption(
-        "--xner-data", help="'hub', 'synthetic' or a PAN-X folder; overrides the study's data"
+        "--xner-data", help="'hub', 'wikiann', 'synthetic' or a folder; overrides the study's data"
     )
     group.addoption(
         "--xner-study",
