@@ -1,11 +1,13 @@
 """The pytest plugin (xner.pytest_plugin) end to end, through pytester projects.
 
-Each project is a small benchmark suite written like benchmarks/test_transfer.py: its tests are
-parametrised with `xner.bench.cases(...)` and use the `xner_bench` fixture. Training is
-stubbed: the project's conftest replaces the `score` of the plugin's `XnerSession` with a fake
-study's, which returns a `Result` from a table of F1 figures (fake.json), so what runs is the
-plugin's own code: options, markers, recording, result files, tables, plots, comparison and
-the transport of results from pytest-xdist workers. Offline, CPU only, no model trained.
+Each project runs the real benchmark module: benchmarks/test_transfer.py is copied into it, so a
+change to that module is what these tests run. Training is stubbed in most: the project's
+conftest replaces the `score` of the plugin's `XnerSession` with a fake study's, which returns
+a `Result` from a table of F1 figures (fake.json), checked against the project's own
+expected/smoke.toml, so what runs is the plugin's own code: options, markers, recording, result
+files, tables, plots, comparison, the folder lock, pytest-benchmark's rows and the transport of
+results from pytest-xdist workers. Offline, CPU only; one test trains the smallest
+configuration of the smoke study for real.
 """
 
 from __future__ import annotations
@@ -13,23 +15,30 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
+import shutil
 import struct
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from xner.profiles import PROFILES
-from xner.scenarios import VERSION
+from xner.study import load_study
 
 pytest_plugins = ["pytester"]
 
-# Few-shot sizes are the profiles' business (the smoke profile scales the report's down).
-SMOKE_SIZES = PROFILES["smoke"].few_shot_sizes
-REPORT_SIZES = PROFILES["report"].few_shot_sizes
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+SMOKE, REPORT = load_study("smoke"), load_study("report")
+# Few-shot sizes are the studies' business (the smoke study scales the report's down).
+SMOKE_SIZES = SMOKE.few_shot_sizes
+REPORT_SIZES = REPORT.few_shot_sizes
 FEW_SHOT_F1 = (0.40, 0.55, 0.65, 0.70, 0.75)  # by rank of n
 FEW_SHOT_EXPECTED = (0.38, 0.55, 0.65, 0.70, 0.75)
 assert len(SMOKE_SIZES) == len(FEW_SHOT_F1) == len(REPORT_SIZES)
+LANGS = ("de", "fr", "it", "en")
 
 # The fake study's F1 per cell (strategy, configuration label -> evaluation language), seed 0;
 # seed s adds SEED_STEP * s. Few-shot fr passes zero-shot fr (0.60) between its 2nd and 3rd n.
@@ -43,6 +52,10 @@ F1 = {
     "multilingual de+fr->fr": 0.84,
     "multilingual de+fr->it": 0.70,
     "multilingual de+fr->en": 0.65,
+    "full all->de": 0.86,
+    "full all->fr": 0.85,
+    "full all->it": 0.83,
+    "full all->en": 0.82,
 }
 SEED_STEP = 0.01
 
@@ -51,30 +64,36 @@ EXPECTED = {
     "zero-shot": {"de->de": 0.75, "de->fr": 0.58, "de->it": 0.55, "de->en": 0.50},
     "few-shot": {f"fr:{n}->fr": f1 for n, f1 in zip(SMOKE_SIZES, FEW_SHOT_EXPECTED, strict=True)},
     "multilingual": {"de+fr->de": 0.84, "de+fr->fr": 0.83, "de+fr->it": 0.69, "de+fr->en": 0.64},
+    "full": {"all->de": 0.85, "all->fr": 0.84, "all->it": 0.82, "all->en": 0.81},
 }
 
 
-def case_ids(profile: str, sizes) -> list[str]:
+def case_ids(study: str, sizes) -> list[str]:
     return [
-        *(f"test_zero_shot[{profile}-de->{lang}]" for lang in ("de", "fr", "it", "en")),
-        *(f"test_few_shot[{profile}-fr:{n}->fr]" for n in sizes),
-        *(f"test_multilingual[{profile}-de+fr->{lang}]" for lang in ("de", "fr", "it", "en")),
+        *(f"test_zero_shot[{study}-de->{lang}]" for lang in LANGS),
+        *(f"test_few_shot[{study}-fr:{n}->fr]" for n in sizes),
+        *(f"test_multilingual[{study}-de+fr->{lang}]" for lang in LANGS),
+        *(f"test_full[{study}-all->{lang}]" for lang in LANGS),
     ]
 
 
 SMOKE_IDS = case_ids("smoke", SMOKE_SIZES)
 GPU_IDS = case_ids("report", REPORT_SIZES)
-# The order cases run in: longest training first. By hand from the smoke profile's corpus
-# (4,000 synthetic train rows per language before the report's fractions): de+fr trains on
-# (0.629 + 0.229) x 4,000 = 3,432 rows, de on 2,516, few-shot on its n (800 down to 50).
+# The order cases run in: longest training first. By hand from the smoke study's corpus
+# (4,000 synthetic train rows per language before the report's fractions): all four languages
+# train on (0.629 + 0.229 + 0.084 + 0.059) x 4,000 = 4,004 rows, de+fr on 3,432, de on 2,516,
+# few-shot on its n (800 down to 50).
 SMOKE_RUN_ORDER = (
-    [i for i in SMOKE_IDS if i.startswith("test_multilingual")]
+    [i for i in SMOKE_IDS if i.startswith("test_full")]
+    + [i for i in SMOKE_IDS if i.startswith("test_multilingual")]
     + [i for i in SMOKE_IDS if i.startswith("test_zero_shot")]
     + [f"test_few_shot[smoke-fr:{n}->fr]" for n in sorted(SMOKE_SIZES, reverse=True)]
 )
 OPTIONS = {
     "--xner-model",
     "--xner-data",
+    "--xner-study",
+    "--xner-require-expected",
     "--xner-results",
     "--xner-seeds",
     "--xner-compare",
@@ -88,21 +107,24 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PROJECT_CONFTEST = '''
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from xner.pytest_plugin import STATE
 from xner.results import Result
+from xner.study import load_study
 
 HERE = Path(__file__).parent
 
 
 class FakeStudy:
-    """Scores a case from fake.json instead of training; `actions` interrupt or crash."""
+    """Scores a case from fake.json instead of training; `actions` interrupt, crash, or
+    pause (until the file `resume` appears, having written `paused`)."""
 
-    def __init__(self, profile):
-        self.profile = profile
+    def __init__(self, name):
+        self.study = load_study(name)
 
     def score(self, config, seed, lang):
         spec = json.loads((HERE / "fake.json").read_text())
@@ -112,6 +134,13 @@ class FakeStudy:
             raise KeyboardInterrupt
         if action == "crash":
             os._exit(1)
+        with open(HERE / "scored.txt", "a") as log:  # which session scored what
+            log.write(f"{os.environ.get('XNER_SESSION', '-')} {cell}\\n")
+        if action == "pause":
+            (HERE / "paused").write_text(str(os.getpid()))
+            deadline = time.monotonic() + 120
+            while not (HERE / "resume").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
         f1 = spec["f1"][cell] + spec["seed_step"] * seed
         return Result(
             strategy=config.strategy, train_langs=list(config.train_langs),
@@ -119,48 +148,18 @@ class FakeStudy:
             precision=f1 + 0.01, recall=f1 - 0.01,
             per_type={"PER": f1 + 0.02, "ORG": f1 - 0.02, "LOC": f1}, n_test=100,
             model="fake-model", data_source="fake-data", train_seconds=1.5, eval_seconds=0.25,
-            versions={"xner": "fake"},
+            train_steps=30, seconds_per_step=0.05, versions={"xner": "fake"},
             device="fake:" + os.environ.get("PYTEST_XDIST_WORKER", "main"),
-            config=config.label, profile=self.profile, strategy_version=config.version,
+            config=config.label, profile=self.study.name, strategy_version=config.version,
+            size=config.size, reference=self.study.strategies[config.strategy].reference,
         )
 
 
 @pytest.fixture(autouse=True)
 def _fake_study(request):
     state = request.config.stash[STATE]
-    state.score = lambda profile, config, seed, lang: FakeStudy(profile).score(config, seed, lang)
+    state.score = lambda study, config, seed, lang: FakeStudy(study).score(config, seed, lang)
 '''
-
-PROJECT_TESTS = """
-from pathlib import Path
-
-import pytest
-
-from xner.bench import cases, load_expected
-
-EXPECTED = load_expected(Path(__file__).parent / "expected.toml")
-
-
-def check(case, xner_bench):
-    expectation = EXPECTED.for_case(case)
-    result = xner_bench.run(case)
-    xner_bench.check(case, result, expectation)
-
-
-@pytest.mark.parametrize("case", cases("zero-shot"))
-def test_zero_shot(case, xner_bench):
-    check(case, xner_bench)
-
-
-@pytest.mark.parametrize("case", cases("few-shot"))
-def test_few_shot(case, xner_bench):
-    check(case, xner_bench)
-
-
-@pytest.mark.parametrize("case", cases("multilingual"))
-def test_multilingual(case, xner_bench):
-    check(case, xner_bench)
-"""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -173,8 +172,9 @@ def _heavy_modules_loaded_once():
     import matplotlib.pyplot  # noqa: F401
     import torch  # noqa: F401
 
-    import xner.bench  # noqa: F401
+    import xner.expected  # noqa: F401
     import xner.report  # noqa: F401
+    import xner.runner  # noqa: F401
     import xner.study  # noqa: F401
 
 
@@ -184,23 +184,31 @@ def write_fake(pytester, f1=None, actions=None) -> None:
 
 
 def write_expected(pytester, overrides=None) -> None:
-    """expected.toml; `overrides` maps (strategy, key) to a figure."""
+    """expected/smoke.toml beside the benchmark module; `overrides` maps (strategy, key) to a
+    figure."""
     overrides = overrides or {}
     lines = []
     for strategy, cells in EXPECTED.items():
-        lines += [f"[{strategy}]", f"version = {VERSION}", "tolerance = 0.03", "flag_above = 0.1"]
+        version = SMOKE.strategies[strategy].version
+        lines += [f"[{strategy}]", f"version = {version}", "tolerance = 0.03", "flag_above = 0.1"]
         lines.append(f"[{strategy}.cells]")
         for key, f1 in cells.items():
             f1 = overrides.get((strategy, key), f1)
             lines.append(f'"{key}" = {{ f1 = {f1}, why = "why {strategy} {key}" }}')
-    (pytester.path / "expected.toml").write_text("\n".join(lines) + "\n")
+    (pytester.path / "expected").mkdir(exist_ok=True)
+    (pytester.path / "expected" / "smoke.toml").write_text("\n".join(lines) + "\n")
+
+
+def copy_benchmarks(pytester) -> None:
+    """The real benchmark module, as the project's own."""
+    shutil.copy(BENCHMARKS / "test_transfer.py", pytester.path / "test_transfer.py")
 
 
 @pytest.fixture
 def project(pytester):
-    """A benchmark project whose studies are fake and whose every case passes."""
+    """The real benchmark module in a project whose study is fake and whose every case passes."""
+    copy_benchmarks(pytester)
     pytester.makeconftest(PROJECT_CONFTEST)
-    pytester.makepyfile(test_xner_project=PROJECT_TESTS)
     write_fake(pytester)
     write_expected(pytester)
     return pytester
@@ -266,17 +274,16 @@ def test_options_reach_the_study(pytester):
     """--xner-model, --xner-data and --xner-precision go into every training job."""
     pytester.makepyfile(
         """
-        from xner.profiles import PROFILES
         from xner.pytest_plugin import STATE
 
         def test_study(request):
             state = request.config.stash[STATE]
-            config = PROFILES["smoke"].strategies()["zero-shot"].configs()[0]
+            config = state.studies["smoke"].strategies["zero-shot"].configs()[0]
             job = state.job("smoke", config, 3)
-            assert (job.model, job.data, job.profile, job.seed) == (
+            assert (job.model, job.data, job.study, job.seed) == (
                 "my-model", "my-data", "smoke", 3)
             assert job.runtime.precision == "bf16"
-            assert job.runtime.threads == 1 and job.runtime.portable  # the smoke profile's
+            assert job.runtime.threads == 1 and job.runtime.portable  # the smoke study's
             assert state.job("report", config, 3).runtime.threads is None
             assert state.seeds == [3, 1]
         """
@@ -345,7 +352,9 @@ def test_markers_select_profiles_and_gpu_skips_without_cuda(project):
 
 
 def test_run_writes_results_tables_and_plots(project):
-    result = run(project, "--xner-model=the-model", "--xner-data=synthetic")
+    # Both resolve before anything trains, so they must exist; --xner-data replaces every
+    # selected study's data, so the report study is left out (its few-shot sizes do not fit).
+    result = run(project, "--xner-model=tiny", "--xner-data=synthetic", "--xner-study=smoke")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     out = project.path / "out"
 
@@ -368,7 +377,7 @@ def test_run_writes_results_tables_and_plots(project):
     assert run_facts["device"].startswith(("cpu:", "cuda:"))
     assert (run_facts["seeds"], run_facts["model"], run_facts["data"]) == (
         [0],
-        "the-model",
+        "tiny",
         "synthetic",
     )
 
@@ -384,7 +393,7 @@ def test_run_writes_results_tables_and_plots(project):
 
     tables = (out / "tables.md").read_text(encoding="utf-8")
     assert tables.startswith("# xner results\n\nProduced ")
-    assert "Expected figures from expected.toml." in tables
+    assert "Expected figures from smoke.toml." in tables
     assert run_facts["device"] in tables.splitlines()[2]
     zero_shot = tables.split("### zero-shot", 1)[1].split("###", 1)[0]
     de_row = next(line for line in zero_shot.splitlines() if line.startswith("| de "))
@@ -394,6 +403,7 @@ def test_run_writes_results_tables_and_plots(project):
         "0.6000 (exp 0.5800, +0.0200)",
         "0.5800 (exp 0.5500, +0.0300)",
         "0.5200 (exp 0.5000, +0.0200)",
+        "0.6250",  # the mean over the row's test languages
     ]
     few_shot = tables.split("### few-shot", 1)[1].split("###", 1)[0]
     header = next(line for line in few_shot.splitlines() if line.startswith("| n "))
@@ -402,7 +412,7 @@ def test_run_writes_results_tables_and_plots(project):
     assert "0.8400 (exp 0.8300, +0.0100)" in tables  # multilingual de+fr -> fr
     n0, n1 = SMOKE_SIZES[1], SMOKE_SIZES[2]  # 0.55 and 0.65 around zero-shot fr's 0.60
     crossover = (
-        f"Few-shot fr passes zero-shot fr (0.6000) at about n = {math.sqrt(n0 * n1):.0f} "
+        f"few-shot fr passes zero-shot de→fr (0.6000) at about n = {math.sqrt(n0 * n1):.0f} "
         f"(between n = {n0}, F1 0.5500, and n = {n1}, F1 0.6500; interpolated linearly in log n)."
     )
     assert crossover in tables
@@ -470,7 +480,8 @@ def test_failing_threshold_fails_only_its_case_and_says_by_how_much(project):
 
 # What runs before zero-shot de->it, in the longest-first order.
 FINISHED_BEFORE_DE_IT = sorted(
-    [("multilingual", "de+fr", lang, 0) for lang in ("de", "fr", "it", "en")]
+    [("full", "all", lang, 0) for lang in LANGS]
+    + [("multilingual", "de+fr", lang, 0) for lang in LANGS]
     + [("zero-shot", "de", "de", 0), ("zero-shot", "de", "fr", 0)]
 )
 
@@ -499,7 +510,7 @@ def test_hard_crash_keeps_what_finished(project):
     assert len(rows) == 1 + len(FINISHED_BEFORE_DE_IT)
     tables = (out / "tables.md").read_text(encoding="utf-8")
     assert "0.8000 (exp 0.7500, +0.0500)" in tables and "0.6000 (exp 0.5800, +0.0200)" in tables
-    assert not list(out.glob(".*")), "no temporary file left behind"
+    assert [p.name for p in out.glob(".*")] == [".xner.lock"], "no temporary file left behind"
 
 
 # 6. xdist -------------------------------------------------------------------------------------
@@ -595,10 +606,7 @@ def test_seeds_run_each_case_per_seed_and_tables_show_mean_and_std(project):
     result = run(project, "--xner-seeds", "0,1")
     assert result.ret == pytest.ExitCode.OK
     passed, skipped, failed = outcomes(result)
-    expected_ids = {
-        f"{name}[seed{seed}-{params}" for seed in (0, 1)
-        for name, params in (case.split("[", 1) for case in SMOKE_IDS)
-    }  # fmt: skip
+    expected_ids = {case[:-1] + f"-seed{seed}]" for seed in (0, 1) for case in SMOKE_IDS}
     assert (set(passed), skipped, failed) == (expected_ids, [], [])
     assert len(passed) == 2 * len(SMOKE_IDS)
 
@@ -627,7 +635,7 @@ def test_result_far_above_its_figure_passes_and_is_flagged(project):
     assert outcomes(result) == (SMOKE_RUN_ORDER, [], [])
     suspects = [line for line in result.outlines if "SUSPECT" in line]
     assert suspects == [
-        "SUSPECT test_xner_project.py::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
+        "SUSPECT test_transfer.py::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
         "expected 0.4000 (why zero-shot de->en)"
     ]
     assert "0.5200 (exp 0.4000, +0.1200)" in (project.path / "out" / "tables.md").read_text()
@@ -669,3 +677,136 @@ def test_bad_shard_is_a_usage_error(project):
     result = run(project, "--xner-shard", "4/3")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--xner-shard: shard '4/3': I must be between 1 and N" in result.stderr.str()
+
+
+# 10. one session per results folder -----------------------------------------------------------
+
+
+def start_session(project, *args, session: str) -> subprocess.Popen:
+    """A pytest session of `project` in a process of its own, on the smoke cases, results
+    into out/; `session` names it in scored.txt."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+         "-m", "smoke", "--xner-results", "out", *args],
+        cwd=project.path, env={**os.environ, "XNER_SESSION": session},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [((), ("-n", "2")), (("-n", "2"), ())],
+    ids=["serial-then-xdist", "xdist-then-serial"],
+)
+def test_a_second_session_on_a_busy_results_folder_stops_before_any_case(project, first, second):
+    """Two real sessions on one --xner-results folder. The first holds it from before its first
+    case to its end (under -n, its controller does); the second, started while the first is
+    in the middle of a case, stops at once: no case of it scores, one line names the folder
+    and the process that holds it, no traceback. The first then finishes with every result."""
+    write_fake(project, actions={"full all->de": "pause"})  # the first case to run
+    holder = start_session(project, *first, session="first")
+    try:
+        deadline = time.monotonic() + 300
+        while not (project.path / "paused").exists():
+            assert holder.poll() is None, holder.communicate()
+            assert time.monotonic() < deadline, "the first session never reached its case"
+            time.sleep(0.05)
+        other = start_session(project, *second, session="second")
+        other_out, other_err = other.communicate(timeout=300)
+    finally:
+        (project.path / "resume").touch()
+    out, err = holder.communicate(timeout=300)
+    assert holder.returncode == pytest.ExitCode.OK, out[-3000:] + err[-3000:]
+
+    assert other.returncode == pytest.ExitCode.USAGE_ERROR, other_out[-3000:] + other_err[-3000:]
+    message = (
+        f"ERROR: xner: out: in use by another xner run (pid {holder.pid}); give this run its "
+        "own folder or wait for that one to end"
+    )
+    assert message in other_err.splitlines(), other_err
+    assert "Traceback" not in other_out + other_err and "INTERNALERROR" not in other_out
+    scored = (project.path / "scored.txt").read_text(encoding="utf-8").splitlines()
+    assert sorted(scored) == sorted(f"first {cell}" for cell in F1), "the second scored nothing"
+    assert len(load_json(project.path / "out" / "results.json")["results"]) == len(SMOKE_IDS)
+    assert (project.path / "out" / ".xner.lock").read_text() == f"pid {holder.pid}"
+
+
+def test_the_folder_is_free_again_when_a_session_ends(project):
+    """In one process, one session after another on the same folder: the lock goes with the
+    session, interrupted or not (the kernel's flock would refuse even this process)."""
+    write_fake(project, actions={"zero-shot de->it": "interrupt"})
+    assert run(project, no_reraise_ctrlc=True).ret == pytest.ExitCode.INTERRUPTED
+    write_fake(project)
+    assert run(project).ret == pytest.ExitCode.OK
+
+
+def test_collecting_only_holds_no_folder(project):
+    assert run(project, "--collect-only").ret == pytest.ExitCode.OK
+    assert not (project.path / "out" / ".xner.lock").exists()
+
+
+# 11. pytest-benchmark: training and evaluation apart ------------------------------------------
+
+
+def test_benchmark_rows_are_each_training_and_each_evaluation(project):
+    """pytest-benchmark's table and --benchmark-json have a `train` row per training
+    configuration and an `eval` row per case, each the time the Result records for it (the
+    fake study's: 1.5 s training, 0.25 s evaluation), not the time the case's call took."""
+    result = run(project, "--benchmark-json", "bench.json")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    rows = load_json(project.path / "bench.json")["benchmarks"]
+    by_group = {
+        group: sorted(row["name"] for row in rows if row["group"] == group)
+        for group in {row["group"] for row in rows}
+    }
+    trainings = sorted({case.rsplit("->", 1)[0] + "]" for case in SMOKE_IDS})
+    assert by_group == {"train": trainings, "eval": sorted(SMOKE_IDS)}
+    for row in rows:
+        seconds = 1.5 if row["group"] == "train" else 0.25
+        stats = row["stats"]
+        assert (stats["rounds"], stats["min"], stats["max"], stats["mean"]) == (1, *[seconds] * 3)
+        assert {"train_seconds": 1.5, "train_steps": 30, "seconds_per_step": 0.05}.items() <= (
+            row["extra_info"].items()
+        )
+    de_fr = next(row for row in rows if row["name"] == "test_zero_shot[smoke-de->fr]")
+    assert (de_fr["extra_info"]["f1"], de_fr["extra_info"]["eval_seconds"]) == (0.60, 0.25)
+    result.stdout.fnmatch_lines(
+        [
+            "*benchmark 'eval': 17 tests*",
+            "*benchmark 'train': 8 tests*",
+            "test_full?smoke-all? *1.5000 *",
+        ]
+    )
+
+
+# 12. the real module, trained for real --------------------------------------------------------
+
+
+def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
+    """benchmarks/test_transfer.py and benchmarks/expected/ as they are, no fake: the smoke
+    study's smallest configuration (few-shot fr:50) trains in a worker process, the case is
+    checked against its figure from smoke.toml, and pytest-benchmark's two rows are the
+    training and the evaluation time the Result records."""
+    copy_benchmarks(pytester)
+    shutil.copytree(BENCHMARKS / "expected", pytester.path / "expected")
+    result = run(pytester, "-k", "fr:50", "--benchmark-json", "bench.json")
+    ran = [report.nodeid for report in result.reprec.getreports("pytest_runtest_logreport")
+           if report.when == "call"]  # fmt: skip
+    assert ran == ["test_transfer.py::test_few_shot[smoke-fr:50->fr]"], result.stdout.str()
+    saved = load_json(pytester.path / "out" / "results.json")
+    (record,) = saved["results"]
+    (expected,) = saved["expected"]  # its figure was found and checked (the F1 itself is
+    assert expected["source"].startswith("smoke.toml")  # the benchmark suite's to judge)
+    assert record["train_steps"] > 0 and record["train_seconds"] > record["eval_seconds"] > 0
+
+    rows = {row["group"]: row for row in load_json(pytester.path / "bench.json")["benchmarks"]}
+    assert sorted(rows) == ["eval", "train"]
+    train, evaluation = rows["train"], rows["eval"]
+    assert (train["name"], evaluation["name"]) == ("test_few_shot[smoke-fr:50]",
+                                                   "test_few_shot[smoke-fr:50->fr]")  # fmt: skip
+    assert train["stats"]["mean"] == train["stats"]["max"] == record["train_seconds"]
+    assert evaluation["stats"]["mean"] == evaluation["stats"]["max"] == record["eval_seconds"]
+    facts = {k: record[k] for k in ("train_seconds", "train_steps", "seconds_per_step")}
+    assert train["extra_info"] == facts
+    assert evaluation["extra_info"] == facts | {"f1": record["f1"],
+                                                "eval_seconds": record["eval_seconds"]}  # fmt: skip
