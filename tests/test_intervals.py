@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.generators import tags
+from tests.generators import panx_like, tags
 from xner.intervals import (
     Crossover,
     Difference,
@@ -88,25 +88,6 @@ def run_with(correct: list[bool]) -> tuple[list, list]:
     """True and predicted tags of a test set with one PER per sentence, right where `correct`."""
     sentences = [one_entity_sentence("PER", "right" if ok else "type", 1, 1) for ok in correct]
     return one_entity_set(sentences)
-
-
-def realistic_set(n: int, seed: int) -> tuple[list, list]:
-    """PAN-X-like sentences (4-20 words, about one entity in eight words) and predictions with
-    about one word in twenty replaced by a random tag."""
-    rng = random.Random(seed)
-    true = []
-    for _ in range(n):
-        words = []
-        length = rng.randint(4, 20)
-        while len(words) < length:
-            if rng.random() < 0.12:
-                kind = rng.choice(ENTITY_TYPES)
-                words += [f"B-{kind}"] + [f"I-{kind}"] * rng.randint(0, 2)
-            else:
-                words.append("O")
-        true.append(words)
-    pred = [[t if rng.random() > 0.05 else rng.choice(TAGS) for t in row] for row in true]
-    return true, pred
 
 
 def quiet_f1(true, pred, mode="default"):
@@ -282,7 +263,7 @@ def test_bootstrap_equals_rescoring_every_resample_with_seqeval(tag_set, seed):
 
 
 def test_all_correct_predictions_give_one_one():
-    true, _ = realistic_set(80, seed=1)
+    true, _ = panx_like(80, seed=1)
     intervals = bootstrap(sentence_counts(true, true))
     assert intervals.micro == Interval(1.0, 1.0, 1.0)
     assert intervals.per_type == {name: Interval(1.0, 1.0, 1.0) for name in sorted(ENTITY_TYPES)}
@@ -318,7 +299,7 @@ def test_repeating_the_test_set_narrows_the_interval(sentences, seed):
         assert once.low == once.high == four.low == four.high == once.estimate
 
 
-REALISTIC = sentence_counts(*realistic_set(300, seed=3))
+REALISTIC = sentence_counts(*panx_like(300, seed=3))
 
 
 @given(seeds)
