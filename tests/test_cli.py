@@ -2,8 +2,12 @@
 
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -140,6 +144,65 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["results.csv", "results.json", "tables.md"], "no stray temporary file"
     assert json.loads((tmp_path / "results.json").read_text())["results"][0]["f1"] == 0.5
+
+
+def _training_worker(pid: int) -> int | None:
+    """The child of `pid` that runs `python -m xner.jobs` (once it runs it: after its exec)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == pid and b"xner.jobs" in argv:
+            return int(stat.parent.name)
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def test_a_disk_that_fills_during_training_loses_no_training(data_dir, tmp_path):
+    """The whole `xner run`, whose disk fills while it trains. A file-size limit (RLIMIT_FSIZE
+    binds root too) is put on the running `xner run` from outside (prlimit) once its training
+    worker has started, as a disk filling meanwhile would: set before, it would bind the worker
+    too, whose checkpoints (megabytes) outgrow any result file. The worker trains and caches;
+    the run's own first file, results.json, is refused (EFBIG: SIGXFSZ is ignored, so the write
+    fails rather than the process). The run ends with one line naming the file and leaves no
+    temporary behind, and the training is not lost: the same command, once there is room,
+    writes every file from the cache without training again."""
+    args = ("run", "smoke", "--strategy", "zero-shot", "--data", str(data_dir), "--no-progress",
+            "--out", "out")  # fmt: skip
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "xner.cli", *args], cwd=tmp_path, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGXFSZ, signal.SIG_IGN),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while _training_worker(run.pid) is None:
+            assert run.poll() is None, run.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "no training worker started"
+            time.sleep(0.02)
+        resource.prlimit(run.pid, resource.RLIMIT_FSIZE, (2_000, 2_000))
+        stdout, stderr = run.communicate(timeout=600)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 2, stderr[-2000:]
+    assert "Traceback" not in stderr and stderr.count("xner: error") == 1
+    assert stderr.splitlines()[-1] == "xner: error: out/results.json: cannot write (File too large)"
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [".xner.lock", "cache"], "no stray file"
+    (entry,) = (out / "cache").iterdir()
+    cached = json.loads(entry.read_text(encoding="utf-8"))["results"]
+    assert [r["eval_lang"] for r in cached] == ["de", "fr", "it", "en"]
+
+    again = xner(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "trained 0 configuration(s), 1 from cache" in again.stdout
+    saved = json.loads((out / "results.json").read_text(encoding="utf-8"))["results"]
+    assert saved == cached
 
 
 def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(tmp_path,
