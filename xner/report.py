@@ -15,11 +15,14 @@ from tabulate import tabulate
 
 from xner.labels import ENTITY_TYPES
 from xner.results import Result
+from xner.study import load_study
 
 Cell = tuple[str, str, str]  # (strategy, configuration label, evaluation language)
-# REPORT.md's order of strategies and of language columns; others follow alphabetically.
-STRATEGY_ORDER = ("zero-shot", "few-shot", "multilingual", "full")
-LANG_ORDER = ("de", "fr", "it", "en")
+# The report study's order of strategies and of language columns (its file says them);
+# others follow alphabetically.
+_REPORT = load_study("report")
+STRATEGY_ORDER = tuple(_REPORT.strategies)
+LANG_ORDER = _REPORT.languages
 ANNOTATE_UP_TO = 16  # heatmap columns up to which each cell is labelled with its F1
 
 
