@@ -455,6 +455,7 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     cases = [case for case in map(_case_of, items) if case is not None]
     if not cases:
         return
+    from xner.hub import HubUnreachableError
     from xner.output import check_writable
     from xner.runner import preflight
 
@@ -464,7 +465,7 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
         for name in dict.fromkeys(case.study for case in cases):
             strategies = list(dict.fromkeys(c.config.strategy for c in cases if c.study == name))
             preflight(state.studies[name].select(strategies), state.model)
-    except (OSError, ValueError, KeyError) as err:
+    except (OSError, ValueError, KeyError, HubUnreachableError) as err:
         raise pytest.UsageError(f"xner: {err}") from None
 
 
