@@ -15,8 +15,8 @@ from xner.align import encode
 from xner.data import load_panx, synthetic_panx
 from xner.labels import IGNORE, TAGS
 from xner.model import load_tokenizer, new_model
-from xner.realsize import XLMR_BASE_RANDOM, xlmr_base_random_tokenizer
-from xner.recipe import Recipe
+from xner.realsize import xlmr_base_random_tokenizer
+from xner.recipe import XLMR_BASE_RANDOM, Recipe
 from xner.train import evaluate, finetune
 
 PANX = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "panx"
