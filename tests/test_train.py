@@ -129,6 +129,12 @@ def test_eval_sorted_by_length_in_big_batches_scores_the_same(tokenizer, small):
     fast = evaluate(model, tokenizer, small["validation"], runtime=Runtime())
     plain = evaluate(model, tokenizer, small["validation"], runtime=PLAIN)
     assert fast == plain
+    # The per-sentence counts come back in the split's order, whatever order scored them.
+    assert fast.sentence_counts.shape == (small["validation"].num_rows, 3, 3)
+    assert (fast.sentence_counts == plain.sentence_counts).all()
+    tp, fp, fn = fast.sentence_counts.sum(axis=(0, 1))
+    assert fast.f1 == pytest.approx(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    assert tp + fn == fast.support
 
 
 def test_max_steps_stops_early_and_the_clock_counts_steps(tokenizer, small):

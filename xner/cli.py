@@ -37,6 +37,10 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
     command.add_argument(
+        "--bootstrap", type=int, default=1000, metavar="N",
+        help="bootstrap resamples of each F1's 95%% interval (default 1000; 0: none)",
+    )  # fmt: skip
+    command.add_argument(
         "--compile", action="store_true", default=None,
         help="torch.compile the model (lengths padded to multiples of 64 on a GPU)",
     )  # fmt: skip
@@ -71,6 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
         f"({', '.join(built_in_studies())} or a file; default report)",
     )  # fmt: skip
     _run_options(matrix)
+    compare = commands.add_parser(
+        "compare",
+        help="two saved runs cell by cell: the F1 difference, its paired-bootstrap interval "
+        "and whether it is significant",
+    )
+    compare.add_argument("before", metavar="RUN_A.json", help="the baseline run")
+    compare.add_argument("after", metavar="RUN_B.json", help="the run compared with it")
+    compare.add_argument(
+        "--bootstrap", type=int, default=1000, metavar="N", help="resamples (default 1000)"
+    )
+    tolerances = commands.add_parser(
+        "tolerances",
+        help="suggest expected-value tolerances from a run of several seeds: per cell the "
+        "larger of 3 seed standard deviations and the bootstrap half-width",
+    )
+    tolerances.add_argument("results", help="a results.json of several seeds (--seed ...)")
     merge = commands.add_parser(
         "merge",
         aliases=["report"],
@@ -152,6 +172,7 @@ def _writable_out(args: argparse.Namespace):
 
 
 def run_study(study, args: argparse.Namespace) -> int:
+    from xner.intervals import BOOTSTRAP_RESAMPLES, rebootstrap
     from xner.output import FolderLock, write_run
     from xner.report import tables
     from xner.results import run_facts
@@ -175,6 +196,8 @@ def run_study(study, args: argparse.Namespace) -> int:
     with FolderLock(out):
         preflight(study, args.model)
         results, outcomes = _train(args, study, runtime, mine_configs, costs, out)
+        if args.bootstrap != BOOTSTRAP_RESAMPLES:
+            results = rebootstrap(results, args.bootstrap)
         run_info = run_facts() | {
             "study": study.name,
             "study_file": study.source,
@@ -221,6 +244,60 @@ def _train(args, study, runtime, configs, costs, out) -> tuple[list, list]:
     return [Result.from_dict(r) for outcome in outcomes for r in outcome.results], outcomes
 
 
+def compare(args: argparse.Namespace) -> int:
+    from xner.compare import compare_runs, comparison_table
+    from xner.results import load_results
+
+    before, after = load_results(args.before), load_results(args.after)
+    comparisons = compare_runs(before.results, after.results, args.bootstrap)
+    if not comparisons:
+        raise ValueError(f"{args.before} and {args.after} share no cell")
+    print(comparison_table(comparisons))
+    paired = sum(c.difference is not None for c in comparisons)
+    significant = sum(c.difference is not None and c.difference.significant for c in comparisons)
+    print(
+        f"{len(comparisons)} cell(s), {paired} compared by paired bootstrap ({args.bootstrap} "
+        f"resamples; * = the 95% interval of B - A excludes 0): {significant} significant"
+    )
+    return 0
+
+
+def print_tolerances(args: argparse.Namespace) -> int:
+    """Per cell: the seeds' spread, the widest bootstrap half-width and the tolerance both
+    allow, as lines to paste into an expected-values file's cells."""
+    import statistics
+
+    from xner.intervals import suggest_tolerance
+    from xner.report import aggregate, cell_of
+    from xner.results import load_results
+
+    results = load_results(args.results).results
+    half = {}
+    for r in results:
+        if r.interval is not None:
+            micro = r.interval["micro"]
+            width = (micro["high"] - micro["low"]) / 2
+            half[cell_of(r)] = max(half.get(cell_of(r), 0.0), width)
+    by_cell = {}
+    for r in results:
+        by_cell.setdefault(cell_of(r), []).append(r.f1)
+    print(f"# from {args.results}: tolerance = max(3 x seed std, bootstrap half-width)")
+    strategy_now = None
+    for (strategy, label, lang), m in aggregate(results).items():
+        if strategy != strategy_now:
+            print(f"\n[{strategy}.cells]")
+            strategy_now = strategy
+        f1s = by_cell[(strategy, label, lang)]
+        std = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
+        width = half.get((strategy, label, lang), 0.0)
+        print(
+            f'"{label}->{lang}" = {{ f1 = {m.mean:.4f}, tolerance = '
+            f"{suggest_tolerance(f1s, width):.3f} }}  # {len(f1s)} seed(s), std {std:.4f}, "
+            f"half-width {width:.4f}"
+        )
+    return 0
+
+
 def merge(args: argparse.Namespace) -> int:
     from xner.merge import merge_runs
     from xner.output import write_run
@@ -237,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        command = {"run": run, "matrix": matrix, "merge": merge, "report": merge,
-                   "expected": print_expected}  # fmt: skip
+        command = {"run": run, "matrix": matrix, "compare": compare, "merge": merge,
+                   "report": merge, "expected": print_expected,
+                   "tolerances": print_tolerances}  # fmt: skip
         return command[args.command](args)
     except (HubUnreachableError, WorkerError, OSError, ValueError, KeyError) as err:
         # Errors the user can act on: one line, not a traceback.

@@ -27,6 +27,10 @@ class EntityScores:
     f1: float
     per_type: dict[str, float] = field(default_factory=dict)
     support: int = 0  # true entities
+    # Per test sentence and entity type: true positives, false positives, false negatives
+    # (xner.intervals.sentence_counts), in the test split's order; what intervals and paired
+    # comparisons resample.
+    sentence_counts: object = field(default=None, compare=False, repr=False)
 
 
 def entity_f1(

@@ -17,8 +17,8 @@ from xner.results import OutputError, Result, save_results, write_atomic
 from xner.runtime import describe
 
 CSV_COLUMNS = [
-    "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1",
-    "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
+    "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
+    "f1_high", "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
     "train_seconds", "eval_seconds", "device", "profile", "strategy_version", "runtime",
 ]  # fmt: skip
 
@@ -36,6 +36,8 @@ def results_csv(results: Iterable[Result]) -> str:
         row = r.to_dict() | r.per_type
         row["train_langs"] = "+".join(r.train_langs)
         row["runtime"] = describe(r.runtime) if r.runtime else ""
+        if r.interval is not None:
+            row["f1_low"], row["f1_high"] = r.interval["micro"]["low"], r.interval["micro"]["high"]
         writer.writerow(row)
     return out.getvalue()
 

@@ -41,6 +41,8 @@ class XnerSession:
     compare_fail: float
     studies: dict = field(default_factory=dict)  # name -> xner.study.Study whose cases run
     require_expected: bool = False
+    bootstrap: int = 1000  # resamples of each F1's interval (0: none)
+    compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
     precision: str | None = None
     compile: bool | None = None
     shard: object = None  # xner.schedule.Shard, or None for every case
@@ -107,9 +109,13 @@ class XnerSession:
             self.lock = None
 
     def results(self):
+        from xner.intervals import BOOTSTRAP_RESAMPLES, rebootstrap
         from xner.results import Result
 
-        return [Result.from_dict(r.result) for r in self.records]
+        results = [Result.from_dict(r.result) for r in self.records]
+        if self.bootstrap != BOOTSTRAP_RESAMPLES:
+            results = rebootstrap(results, self.bootstrap)
+        return results
 
     def expected(self) -> list[dict]:
         """Expected-figure records of the measured cells, as results.json keeps them."""
@@ -153,20 +159,19 @@ class XnerSession:
         )  # fmt: skip
 
     def compare(self) -> None:
-        """Cells whose mean F1 fell by more than the allowed amount against the saved run."""
+        """Cells whose F1 fell by more than the allowance against the saved run and, where
+        both scored the same test sentences, significantly so by a paired bootstrap."""
         if self.baseline is None:
             return
-        from xner.report import aggregate
+        from xner.compare import compare_runs
 
-        before, now = aggregate(self.baseline), aggregate(self.results())
-        for cell, measured in sorted(now.items()):
-            # Rounded: 0.60 - 0.59 is 0.010000000000000009 in floating point.
-            if cell in before and round(before[cell].mean - measured.mean, 9) > self.compare_fail:
-                strategy, label, lang = cell
+        for c in compare_runs(self.baseline, self.results(), max(self.bootstrap, 1)):
+            if c.fell(self.compare_fail, plain=self.compare_plain):
+                strategy, label, lang = c.cell
+                paired = f"; paired bootstrap {c.difference}" if c.difference else ""
                 self.regressions.append(
-                    f"{strategy} {label}->{lang}: F1 {measured.mean:.4f}, was "
-                    f"{before[cell].mean:.4f} ({measured.mean - before[cell].mean:+.4f}, "
-                    f"allowed -{self.compare_fail:.4f})"
+                    f"{strategy} {label}->{lang}: F1 {c.after:.4f}, was {c.before:.4f} "
+                    f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired})"
                 )
 
 
@@ -204,10 +209,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--xner-compare", help="a saved results.json to compare every cell with")
     group.addoption(
+        "--xner-compare-plain",
+        action="store_true",
+        help="fail on any fall beyond --xner-compare-fail, significant or not (default: only "
+        "a significant one, by a paired bootstrap on the same test sentences)",
+    )
+    group.addoption(
+        "--xner-bootstrap",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="bootstrap resamples of each F1's 95%% interval (default 1000; 0: none)",
+    )
+    group.addoption(
         "--xner-compare-fail",
         type=float,
         default=0.01,
-        help="fail the session where F1 fell by more than this against --xner-compare (0.01)",
+        help="fail the session where F1 fell by more than this against --xner-compare, and "
+        "significantly (0.01)",
     )
     group.addoption(
         "--xner-precision",
@@ -246,6 +265,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "name, of every strategy no other test of its module takes"
     )  # fmt: skip
     studies = _studies(config)
+    if config.getoption("xner_bootstrap") < 0:
+        raise pytest.UsageError("--xner-bootstrap wants 0 (no intervals) or more resamples")
     for study in studies.values():
         if study.mark:
             config.addinivalue_line("markers", f"{study.mark}: cases of the {study.name} study")
@@ -276,6 +297,8 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline=baseline,
         studies=studies,
         require_expected=config.getoption("xner_require_expected"),
+        bootstrap=config.getoption("xner_bootstrap"),
+        compare_plain=config.getoption("xner_compare_plain"),
     )
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")

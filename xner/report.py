@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from xner.intervals import crossover, decode_counts, t_interval
 from xner.labels import ENTITY_TYPES
 from xner.results import Result
 from xner.study import load_study
@@ -37,6 +38,11 @@ class Measured:
     train_size: int
     size: int | None = None  # the few-shot size, for a learning curve's point
     reference: str | None = None  # the strategy the curve is drawn against
+    # 95% interval of the mean: the bootstrap interval of a single seed, or a t-interval over
+    # several seeds; None when the records carry no interval.
+    low: float | None = None
+    high: float | None = None
+    counts: object = None  # one seed's per-sentence counts, for paired comparisons
 
 
 def cell_of(result: Result) -> Cell:
@@ -57,7 +63,18 @@ def aggregate(results: Iterable[Result]) -> dict[Cell, Measured]:
             for t in ENTITY_TYPES
             if any(t in r.per_type for r in runs)
         }
+        low = high = counts = None
+        if len(runs) > 1:
+            spread = t_interval(f1s)
+            low, high = spread.low, spread.high
+        elif runs[0].interval is not None:
+            low, high = runs[0].interval["micro"]["low"], runs[0].interval["micro"]["high"]
+        if len(runs) == 1 and runs[0].sentence_counts is not None:
+            counts = decode_counts(runs[0].sentence_counts)
         measured[cell] = Measured(
+            low=low,
+            high=high,
+            counts=counts,
             mean=statistics.fmean(f1s),
             std=statistics.stdev(f1s) if len(f1s) > 1 else 0.0,
             seeds=len(f1s),
@@ -84,6 +101,8 @@ def _format(
     if m is None:
         return "-"
     text = f"{m.mean:.4f}" + (f" ± {m.std:.4f}" if m.seeds > 1 else "")
+    if m.low is not None:
+        text += f" [{m.low:.4f}, {m.high:.4f}]"
     if cell in expected:
         text += f" (exp {expected[cell]:.4f}, {_diff(m.mean - expected[cell])})"
     if cell in baseline:
@@ -112,8 +131,26 @@ def crossovers(measured: Mapping[Cell, Measured]) -> list[str]:
             for label, level in _reference_lines(measured, reference, lang):
                 what = f"{strategy} {lang}"
                 line = f"{reference} {label}→{lang} ({level:.4f})"
-                sentences.append(_crossover_words(what, line, level, points))
+                words = _crossover_words(what, line, level, points)
+                paired = _paired_crossover(measured, strategy, (reference, label, lang))
+                sentences.append(words + (f" Paired bootstrap: {paired}." if paired else ""))
     return sentences
+
+
+def _paired_crossover(measured, strategy: str, reference_cell: Cell) -> str | None:
+    """Where the curve beats the reference by a paired bootstrap on the same test sentences
+    (`between 500 and 1,000 sentences, 95% confident`), when every point has its counts."""
+    zero = measured.get(reference_cell)
+    curve = {
+        m.size: m.counts
+        for (s, _, x), m in measured.items()
+        if s == strategy and x == reference_cell[2] and m.size is not None
+    }
+    if zero is None or zero.counts is None or any(c is None for c in curve.values()):
+        return None
+    if any(c.shape != zero.counts.shape for c in curve.values()):
+        return None  # not the same test sentences
+    return str(crossover(zero.counts, curve))
 
 
 def _reference_lines(measured, reference: str | None, lang: str) -> list[tuple[str, float]]:
@@ -244,8 +281,8 @@ def plot_few_shot(results: Iterable[Result], path: str | Path) -> Path | None:
             ns = [n for n, _ in points]
             sizes.update(ns)
             ax.errorbar(
-                ns, [m.mean for _, m in points], yerr=[m.std for _, m in points], marker="o",
-                capsize=3, label=f"{strategy} ({lang} only)",
+                ns, [m.mean for _, m in points], yerr=_error_bars([m for _, m in points]),
+                marker="o", capsize=3, label=f"{strategy} ({lang} only)",
             )  # fmt: skip
             reference = points[0][1].reference
             for label, level in _reference_lines(measured, reference, lang):
@@ -263,6 +300,15 @@ def plot_few_shot(results: Iterable[Result], path: str | Path) -> Path | None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return _save(fig, path)
+
+
+def _error_bars(points: list[Measured]) -> list[list[float]]:
+    """Distances below and above each mean to its interval (the 95% band), or ± the standard
+    deviation where the records carry no interval."""
+    # A percentile interval can sit beside its estimate in degenerate cases: never negative.
+    below = [max(0.0, m.mean - m.low) if m.low is not None else m.std for m in points]
+    above = [max(0.0, m.high - m.mean) if m.high is not None else m.std for m in points]
+    return [below, above]
 
 
 def plot_transfer(results: Iterable[Result], path: str | Path) -> Path | None:

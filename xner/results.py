@@ -47,6 +47,10 @@ class Result:
     seconds_per_step: float = 0.0  # after the first step (see xner.train.StepClock)
     size: int | None = None  # the few-shot size trained at (None: the whole split)
     reference: str | None = None  # the strategy a curve is drawn against (few-shot: zero-shot)
+    # Bootstrap intervals of F1 (xner.intervals.Intervals.to_dict: micro and per type) and the
+    # per-sentence counts they and paired comparisons resample (xner.intervals.encode_counts).
+    interval: dict | None = None
+    sentence_counts: str | None = None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -16,6 +16,7 @@ import torch
 
 from xner.align import encode
 from xner.data import concat_languages, few_shot_subset, load_corpus, load_panx
+from xner.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.model import load_tokenizer
 from xner.recipe import BUILT_IN_MODELS
 from xner.results import Result, device_name, versions, write_atomic
@@ -269,6 +270,15 @@ class Runner:
             profile=self.study.name,
             size=config.size,
             reference=getattr(self.study.strategies.get(config.strategy), "reference", None),
+            interval=_interval(scores.sentence_counts),
+            sentence_counts=encode_counts(scores.sentence_counts),
             strategy_version=config.version,
             runtime=self.resolved_runtime,
         )
+
+
+def _interval(counts) -> dict | None:
+    """The default bootstrap interval (1,000 resamples, seed 0); other settings are derived
+    from the stored counts when a run's files are written."""
+    intervals = bootstrap(counts, BOOTSTRAP_RESAMPLES)
+    return intervals.to_dict() if intervals is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Sequence
@@ -13,6 +14,8 @@ import transformers
 from tqdm.auto import tqdm
 
 from xner import compat
+from xner.intervals import sentence_counts
+from xner.labels import ENTITY_TYPES
 from xner.metrics import EntityScores, entity_f1, logits_to_tags
 from xner.model import new_model
 from xner.recipe import Recipe
@@ -134,11 +137,14 @@ def evaluate(
 ) -> EntityScores:
     """Entity scores of `model` on an encoded test split."""
     runtime = runtime or Runtime()
+    order = list(range(test.num_rows))
     if runtime.fast:
         # Sorted by length, each batch pads to nearly its own length; entity F1 sums counts
-        # over sentences, so their order cannot change it.
+        # over sentences, so their order cannot change it (the per-sentence counts are put
+        # back in the split's order below).
         lengths = [len(ids) for ids in test["input_ids"]]
-        test = test.select(sorted(range(len(lengths)), key=lengths.__getitem__))
+        order = sorted(order, key=lengths.__getitem__)
+        test = test.select(order)
     with tempfile.TemporaryDirectory(prefix="xner-") as scratch:
         args = compat.training_arguments(
             output_dir=scratch,
@@ -154,7 +160,10 @@ def evaluate(
     true, pred = logits_to_tags(
         np.asarray(prediction.predictions), prediction.label_ids, model.config.id2label
     )
-    return entity_f1(true, pred, recipe.metric_mode)
+    scores = entity_f1(true, pred, recipe.metric_mode)
+    counts = np.empty((len(order), len(ENTITY_TYPES), 3), dtype=np.int64)
+    counts[order] = sentence_counts(true, pred, ENTITY_TYPES, recipe.metric_mode)
+    return dataclasses.replace(scores, sentence_counts=counts)
 
 
 class StepClock(transformers.TrainerCallback):
