@@ -98,6 +98,8 @@ OPTIONS = {
     "--xner-seeds",
     "--xner-compare",
     "--xner-compare-fail",
+    "--xner-compare-plain",
+    "--xner-bootstrap",
     "--xner-precision",
     "--xner-compile",
     "--xner-shard",
@@ -199,9 +201,14 @@ def write_expected(pytester, overrides=None) -> None:
     (pytester.path / "expected" / "smoke.toml").write_text("\n".join(lines) + "\n")
 
 
+COPY = "test_benchmarks_copy.py"
+
+
 def copy_benchmarks(pytester) -> None:
     """The real benchmark module, as the project's own."""
-    shutil.copy(BENCHMARKS / "test_transfer.py", pytester.path / "test_transfer.py")
+    # Under another module name: the outer session may have imported benchmarks/test_transfer.py
+    # as `test_transfer` already, and an in-process run would refuse a second one by that name.
+    shutil.copy(BENCHMARKS / "test_transfer.py", pytester.path / COPY)
 
 
 @pytest.fixture
@@ -619,9 +626,15 @@ def test_seeds_run_each_case_per_seed_and_tables_show_mean_and_std(project):
     assert by_seed[("zero-shot", "de", "de", 1)] == pytest.approx(0.81)  # seed 1 reached score
 
     tables = (project.path / "out" / "tables.md").read_text(encoding="utf-8")
-    # mean 0.805 and sample std 0.00707 of 0.80 and 0.81, beside the expected 0.75
-    assert "0.8050 ± 0.0071 (exp 0.7500, +0.0550)" in tables
-    assert "0.6050 ± 0.0071 (exp 0.5800, +0.0250)" in tables
+    # mean 0.805 and sample std 0.00707 of 0.80 and 0.81, its 95% t-interval (t = 12.706 at
+    # one degree of freedom), beside the expected 0.75
+    half = 12.706 * 0.01 / 2**0.5 / 2**0.5
+    assert (
+        f"0.8050 ± 0.0071 [{0.805 - half:.4f}, {0.805 + half:.4f}] (exp 0.7500, +0.0550)" in tables
+    )
+    assert (
+        f"0.6050 ± 0.0071 [{0.605 - half:.4f}, {0.605 + half:.4f}] (exp 0.5800, +0.0250)" in tables
+    )
     assert "0.8050 ± 0.0071" in result.stdout.str()
 
 
@@ -635,7 +648,7 @@ def test_result_far_above_its_figure_passes_and_is_flagged(project):
     assert outcomes(result) == (SMOKE_RUN_ORDER, [], [])
     suspects = [line for line in result.outlines if "SUSPECT" in line]
     assert suspects == [
-        "SUSPECT test_transfer.py::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
+        f"SUSPECT {COPY}::test_zero_shot[smoke-de->en]: F1 0.5200 is far above the "
         "expected 0.4000 (why zero-shot de->en)"
     ]
     assert "0.5200 (exp 0.4000, +0.1200)" in (project.path / "out" / "tables.md").read_text()
@@ -792,7 +805,7 @@ def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
     result = run(pytester, "-k", "fr:50", "--benchmark-json", "bench.json")
     ran = [report.nodeid for report in result.reprec.getreports("pytest_runtest_logreport")
            if report.when == "call"]  # fmt: skip
-    assert ran == ["test_transfer.py::test_few_shot[smoke-fr:50->fr]"], result.stdout.str()
+    assert ran == [f"{COPY}::test_few_shot[smoke-fr:50->fr]"], result.stdout.str()
     saved = load_json(pytester.path / "out" / "results.json")
     (record,) = saved["results"]
     (expected,) = saved["expected"]  # its figure was found and checked (the F1 itself is
