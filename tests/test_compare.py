@@ -38,7 +38,8 @@ def scored(true, pred, seed=0, strategy="zero-shot", config="de", lang="fr"):
     tp, fp, fn = counts.sum(axis=(0, 1))
     f1 = 2 * tp / (2 * tp + fp + fn)
     return Result(strategy=strategy, train_langs=[config], train_size=10, eval_lang=lang,
-                  seed=seed, f1=float(f1), precision=0.0, recall=0.0, per_type={}, n_test=len(true),
+                  seed=seed, f1=float(f1), precision=0.0, recall=0.0,
+                  per_type={"PER": float(f1)}, n_test=len(true),
                   model="m", data_source="d", train_seconds=1.0, eval_seconds=1.0, versions={},
                   device="cpu", config=config, profile="s",
                   interval=bootstrap(counts).to_dict(),
@@ -119,3 +120,20 @@ def test_tolerances_take_the_larger_of_three_seed_spreads_and_the_half_width(tmp
     half = max((r.interval["micro"]["high"] - r.interval["micro"]["low"]) / 2 for r in runs)
     assert cells["de->fr"]["tolerance"] == pytest.approx(max(spread, half), abs=0.001)
     assert cells["de->fr"]["tolerance"] >= max(spread, half), "rounded up, never down"
+
+
+def test_per_type_cells_and_each_seed_carry_their_bootstrap_interval():
+    a, b = scored(*one_entity_runs(140), seed=0), scored(*one_entity_runs(160), seed=1)
+    text = tables([a, b])
+    per_seed = text[text.index("### F1 per seed") :]
+    for r in (a, b):
+        micro = r.interval["micro"]
+        assert (
+            f"| {r.seed}      | {r.f1:.4f} [{micro['low']:.4f}, {micro['high']:.4f}] |" in per_seed
+        )
+    single = tables([a])
+    per = a.interval["per_type"]["PER"]
+    assert (
+        f"{a.f1:.4f} [{per['low']:.4f}, {per['high']:.4f}]" in single.split("### F1 per entity")[1]
+    )
+    assert "### F1 per seed" not in single

@@ -43,6 +43,7 @@ class Measured:
     low: float | None = None
     high: float | None = None
     counts: object = None  # one seed's per-sentence counts, for paired comparisons
+    type_intervals: dict | None = None  # one seed's per-type intervals (Intervals.to_dict)
 
 
 def cell_of(result: Result) -> Cell:
@@ -71,7 +72,9 @@ def aggregate(results: Iterable[Result]) -> dict[Cell, Measured]:
             low, high = runs[0].interval["micro"]["low"], runs[0].interval["micro"]["high"]
         if len(runs) == 1 and runs[0].sentence_counts is not None:
             counts = decode_counts(runs[0].sentence_counts)
+        single = runs[0].interval if len(runs) == 1 and runs[0].interval else None
         measured[cell] = Measured(
+            type_intervals=single["per_type"] if single else None,
             low=low,
             high=high,
             counts=counts,
@@ -191,6 +194,7 @@ def tables(
     per test language. `fmt` is a tabulate format ("github" for Markdown, "simple" for a
     terminal).
     """
+    results = list(results)
     measured = aggregate(results)
     expected = expected or {}
     base = aggregate(baseline) if baseline is not None else {}
@@ -225,8 +229,7 @@ def tables(
         )
     parts.extend(crossovers(measured))
     per_type_rows = [
-        [strategy, label, lang] + [f"{m.per_type[t]:.4f}" if t in m.per_type else "-"
-                                   for t in ENTITY_TYPES]
+        [strategy, label, lang] + [_type_cell(m, t) for t in ENTITY_TYPES]
         for (strategy, label, lang), m in sorted(measured.items(), key=lambda kv: _sort_key(kv[0]))
     ]  # fmt: skip
     if per_type_rows:
@@ -235,7 +238,38 @@ def tables(
             + tabulate(per_type_rows, headers=["strategy", "fine-tuned on", "test", *ENTITY_TYPES],
                        tablefmt=fmt, disable_numparse=True)
         )  # fmt: skip
+    seed_rows = [
+        [r.strategy, r.config, r.eval_lang, str(r.seed), _seed_cell(r)]
+        for r in sorted(
+            {(cell_of(r), r.seed): r for r in results}.values(),
+            key=lambda r: (*_sort_key(cell_of(r)), r.seed),
+        )
+        if measured[cell_of(r)].seeds > 1
+    ]
+    if seed_rows:
+        parts.append(
+            "### F1 per seed\n\n"
+            + tabulate(seed_rows, headers=["strategy", "fine-tuned on", "test", "seed", "F1"],
+                       tablefmt=fmt, disable_numparse=True)
+        )  # fmt: skip
     return "\n\n".join(parts) + "\n"
+
+
+def _type_cell(m: Measured, entity_type: str) -> str:
+    """A type's F1, with its bootstrap interval where one seed gave it."""
+    if entity_type not in m.per_type:
+        return "-"
+    interval = (m.type_intervals or {}).get(entity_type)
+    text = f"{m.per_type[entity_type]:.4f}"
+    return text + (f" [{interval['low']:.4f}, {interval['high']:.4f}]" if interval else "")
+
+
+def _seed_cell(result: Result) -> str:
+    """One seed's F1 with its bootstrap interval: what the seeds' t-interval summarises."""
+    if result.interval is None:
+        return f"{result.f1:.4f}"
+    micro = result.interval["micro"]
+    return f"{result.f1:.4f} [{micro['low']:.4f}, {micro['high']:.4f}]"
 
 
 def _mean_column(strategy: str, label: str, langs: list[str], measured) -> list[str]:
