@@ -40,6 +40,7 @@ class XnerSession:
     compare_path: Path | None
     compare_fail: float
     studies: dict = field(default_factory=dict)  # name -> xner.study.Study whose cases run
+    unsuited: dict = field(default_factory=dict)  # built-in study -> why --xner-data fails it
     require_expected: bool = False
     bootstrap: int = 1000  # resamples of each F1's interval (0: none)
     compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
@@ -264,7 +265,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "xner_strategy(name): the test runs the cases of this strategy; without a "
         "name, of every strategy no other test of its module takes"
     )  # fmt: skip
-    studies = _studies(config)
+    studies, unsuited = _studies(config)
     if config.getoption("xner_bootstrap") < 0:
         raise pytest.UsageError("--xner-bootstrap wants 0 (no intervals) or more resamples")
     for study in studies.values():
@@ -296,6 +297,7 @@ def pytest_configure(config: pytest.Config) -> None:
         shard=_shard(config.getoption("xner_shard")),
         baseline=baseline,
         studies=studies,
+        unsuited=unsuited,
         require_expected=config.getoption("xner_require_expected"),
         bootstrap=config.getoption("xner_bootstrap"),
         compare_plain=config.getoption("xner_compare_plain"),
@@ -368,16 +370,25 @@ def _has_cases(state: XnerSession, nodeids: list[str]) -> bool:
     return any(re.sub(r"-seed-?\d+$", "", p) in cases for p in params)
 
 
-def _studies(config: pytest.Config) -> dict:
+def _studies(config: pytest.Config) -> tuple[dict, dict]:
     """The studies whose cases the benchmark modules run, checked now: a bad study file is a
-    usage error naming the file and the key, before anything is collected or trained."""
+    usage error naming the file and the key, before anything is collected or trained. Also
+    returns, per built-in study that --xner-data does not suit, why (an error only if its
+    cases run)."""
     from xner.study import StudyError, built_in_studies, load_study
 
-    names = config.getoption("xner_study") or built_in_studies()
-    try:
-        studies = [load_study(name, config.getoption("xner_data")) for name in names]
-    except StudyError as err:
-        raise pytest.UsageError(f"--xner-study: {err}") from None
+    chosen, data = config.getoption("xner_study"), config.getoption("xner_data")
+    studies, unsuited = [], {}
+    for name in chosen or built_in_studies():
+        try:
+            studies.append(load_study(name, data))
+        except StudyError as err:
+            if chosen or data is None:
+                raise pytest.UsageError(f"--xner-study: {err}") from None
+            # A built-in study that --xner-data does not suit (the report's few-shot sizes
+            # on synthetic data) only matters if its cases run: _preflight says so then.
+            studies.append(load_study(name))
+            unsuited[name] = str(err)
     by_name = {}
     for study in studies:
         if study.name in by_name:
@@ -386,7 +397,7 @@ def _studies(config: pytest.Config) -> dict:
                 f"{by_name[study.name].source}); rename one file"
             )
         by_name[study.name] = study
-    return by_name
+    return by_name, unsuited
 
 
 def _shard(text: str | None):
@@ -486,6 +497,8 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     try:
         check_writable(state.results_dir)
         for name in dict.fromkeys(case.study for case in cases):
+            if name in state.unsuited:
+                raise ValueError(f"--xner-data: {state.unsuited[name]}")
             strategies = list(dict.fromkeys(c.config.strategy for c in cases if c.study == name))
             preflight(state.studies[name].select(strategies), state.model)
     except (OSError, ValueError, KeyError, HubUnreachableError) as err:
