@@ -44,7 +44,7 @@ def load_panx(lang: str, source: str | Path = "hub") -> datasets.DatasetDict:
 
     `source` is "hub" (google/xtreme, config PAN-X.<lang>: XTREME's 40 languages), "wikiann"
     (unimelb-nlp/wikiann, config <lang>: WikiANN's 176 languages, same sentences and tags),
-    "synthetic" (xner's generated PAN-X, seed 0, for the CPU profile) or a directory holding,
+    "synthetic" (xner's generated PAN-X, seed 0, for the CPU study) or a directory holding,
     for any language code, XTREME's TSV download (`train-<lang>.tsv`, `dev-<lang>.tsv`,
     `test-<lang>.tsv`, directly or in a `<lang>/` folder) or parquet files laid out as on the
     hub: google/xtreme's `PAN-X.<lang>/<split>-*.parquet` or unimelb-nlp/wikiann's

@@ -2,7 +2,7 @@
 
 Every training runs in a child process (`python -m xner.jobs`) started with the environment
 its runtime needs before torch loads: its share of the CPU cores, pinned CPU numerics for the
-smoke profile, and its GPU (worker k on GPU k mod G). The parent sends one job per line of
+smoke study, and its GPU (worker k on GPU k mod G). The parent sends one job per line of
 JSON on the child's stdin and reads one reply per line; the child's own output goes to
 stderr. A child keeps its encoded data between jobs, so a language is encoded once per worker.
 

@@ -40,7 +40,7 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
         for profile, recipe in run.run.get("recipes", {}).items():
             recipes.setdefault(profile, {})[path] = recipe
     for profile, by_path in recipes.items():
-        _same(f"the recipe of profile {profile!r}", by_path)
+        _same(f"the recipe of study {profile!r}", by_path)
 
     per_profile: dict[str, dict[str, dict[str, object]]] = {}
     results: dict[tuple, tuple[str, Result]] = {}
@@ -64,7 +64,7 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
             results.setdefault(key, (path, r))
     for profile, facts in per_profile.items():
         for what, by_path in facts.items():
-            _same(f"the {what} of profile {profile!r}", by_path)
+            _same(f"the {what} of study {profile!r}", by_path)
 
     expected: dict[tuple, dict] = {}
     for path, run in runs.items():

@@ -43,7 +43,7 @@ class Runtime:
     loader_workers: int | None = None  # None: 2 on CUDA (never starve the GPU), 0 on CPU
     compile: bool = False  # torch.compile; off unless measured to help (README)
     threads: int | None = None  # torch threads per training; None: a share of the cores
-    portable: bool = False  # PORTABLE_ENV in every training process (the CPU profile)
+    portable: bool = False  # PORTABLE_ENV in every training process (the smoke study)
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:

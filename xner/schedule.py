@@ -1,7 +1,7 @@
 """Which training configuration runs where and when: a cost estimate per configuration,
 longest first across concurrent workers, and deterministic cost-balanced shards.
 
-Costs are estimated from the profile alone (fractions, sizes, epochs), never by loading data,
+Costs are estimated from the study alone (fractions, sizes, epochs), never by loading data,
 so pytest can order and shard cases at collection time.
 """
 

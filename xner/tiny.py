@@ -1,4 +1,4 @@
-"""The offline tokenizer and the tiny XLM-R configuration of the CPU profile.
+"""The offline tokenizer and the tiny XLM-R configuration of the smoke study.
 
 The tokenizer is XLM-R's kind (SentencePiece Unigram, Metaspace pre-tokenizer, `<s> ... </s>`
 template) trained with `tokenizers` on synthetic PAN-X text, and wrapped in transformers'
@@ -30,7 +30,7 @@ def tiny_tokenizer(vocab_size: int = 3000, seed: int = 0):
 
     The Unigram vocabulary is estimated by counting, not by `tokenizers`' trainer: that trainer
     breaks ties in hash-map order, which changes from process to process, and a tokenizer that
-    differs between runs would make the CPU profile's figures irreproducible.
+    differs between runs would make the smoke study's figures irreproducible.
     """
     from tokenizers import Tokenizer, pre_tokenizers
     from tokenizers.models import Unigram
