@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import random
 import string
 
 from hypothesis import strategies as st
-
-from xner.labels import ENTITY_TYPES, TAGS
 
 N_TAGS = 7  # O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC
 
@@ -110,22 +107,3 @@ batches = st.lists(any_sentences, min_size=1, max_size=6)
 #: Truncation lengths: tiny ones that cut most sentences, moderate ones, and None (the
 #: tokenizer's model_max_length).
 max_lengths = st.one_of(st.none(), st.integers(4, 20), st.integers(21, 80))
-
-
-def panx_like(n: int, seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
-    """True tags like PAN-X's (4-20 words, an entity of 1-3 words in about one word in eight)
-    and predictions with about one word in twenty replaced by a random tag (F1 near 0.8)."""
-    rng = random.Random(seed)
-    true = []
-    for _ in range(n):
-        words: list[str] = []
-        length = rng.randint(4, 20)
-        while len(words) < length:
-            if rng.random() < 0.12:
-                kind = rng.choice(ENTITY_TYPES)
-                words += [f"B-{kind}"] + [f"I-{kind}"] * rng.randint(0, 2)
-            else:
-                words.append("O")
-        true.append(words)
-    pred = [[t if rng.random() > 0.05 else rng.choice(TAGS) for t in row] for row in true]
-    return true, pred

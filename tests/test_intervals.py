@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.generators import panx_like, tags
+from tests.generators import tags
 from xner.intervals import (
     Crossover,
     Difference,
@@ -31,6 +31,7 @@ from xner.intervals import (
 )
 from xner.labels import ENTITY_TYPES, TAGS
 from xner.metrics import entity_f1
+from xner.synthetic import tag_pairs
 
 # --- inputs ---------------------------------------------------------------------------------
 
@@ -263,7 +264,7 @@ def test_bootstrap_equals_rescoring_every_resample_with_seqeval(tag_set, seed):
 
 
 def test_all_correct_predictions_give_one_one():
-    true, _ = panx_like(80, seed=1)
+    true, _ = tag_pairs(80, seed=1)
     intervals = bootstrap(sentence_counts(true, true))
     assert intervals.micro == Interval(1.0, 1.0, 1.0)
     assert intervals.per_type == {name: Interval(1.0, 1.0, 1.0) for name in sorted(ENTITY_TYPES)}
@@ -299,7 +300,7 @@ def test_repeating_the_test_set_narrows_the_interval(sentences, seed):
         assert once.low == once.high == four.low == four.high == once.estimate
 
 
-REALISTIC = sentence_counts(*panx_like(300, seed=3))
+REALISTIC = sentence_counts(*tag_pairs(300, seed=3))
 
 
 @given(seeds)

@@ -10,41 +10,22 @@ shares the two cores).
 
 from __future__ import annotations
 
-import random
 import time
 
 import pytest
 
 from xner.intervals import bootstrap, sentence_counts
-from xner.labels import ENTITY_TYPES, TAGS
+from xner.labels import ENTITY_TYPES
+from xner.synthetic import tag_pairs
 
 SENTENCES = 10_000
 RESAMPLES = 1_000
 LIMIT_S = 1.0
 
 
-def panx_like(n: int, seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
-    """True tags like PAN-X's (4-20 words, an entity of 1-3 words in about one word in eight)
-    and predictions with about one word in twenty replaced by a random tag (F1 near 0.8)."""
-    rng = random.Random(seed)
-    true = []
-    for _ in range(n):
-        words: list[str] = []
-        length = rng.randint(4, 20)
-        while len(words) < length:
-            if rng.random() < 0.12:
-                kind = rng.choice(ENTITY_TYPES)
-                words += [f"B-{kind}"] + [f"I-{kind}"] * rng.randint(0, 2)
-            else:
-                words.append("O")
-        true.append(words)
-    pred = [[t if rng.random() > 0.05 else rng.choice(TAGS) for t in row] for row in true]
-    return true, pred
-
-
 @pytest.fixture(scope="module")
 def tags() -> tuple[list[list[str]], list[list[str]]]:
-    return panx_like(SENTENCES)
+    return tag_pairs(SENTENCES)
 
 
 def mean_seconds(benchmark, function, *args) -> float:
