@@ -40,7 +40,7 @@ def test_the_study_is_8_trainings_and_17_evaluations_in_each_built_in_study():
 
 def test_smoke_scales_few_shot_sizes_to_its_corpus():
     sizes = [c.size for c in load_study("smoke").strategies["few-shot"].configs()]
-    assert sizes == [50, 100, 200, 400, 800]
+    assert sizes == [50, 100, 200, 300, 400]
 
 
 def test_a_strategy_expands_every_train_set_at_every_size():

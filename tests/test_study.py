@@ -42,11 +42,13 @@ def test_the_built_in_studies_are_files_shipped_in_the_package():
     report, smoke = load_study("report"), load_study("smoke")
     assert (report.model, report.data, report.mark) == ("xlm-roberta-base", "hub", "gpu")
     assert (smoke.model, smoke.data, smoke.mark) == ("tiny", "synthetic", "smoke")
-    assert report.fractions == smoke.fractions == {"de": 0.629, "fr": 0.229, "it": 0.084,
-                                                   "en": 0.059}  # fmt: skip
-    assert smoke.recipe.learning_rate == 3e-3 and report.recipe.learning_rate == 5e-5
+    assert report.fractions == {"de": 0.629, "fr": 0.229, "it": 0.084, "en": 0.059}
+    # The smoke study keeps half of the report's share of each language: the same imbalance.
+    assert smoke.fractions == {lang: share / 2 for lang, share in report.fractions.items()}
+    assert smoke.recipe.learning_rate == 1e-2 and report.recipe.learning_rate == 5e-5
     assert smoke.runtime == Runtime(threads=1, portable=True) and report.runtime == Runtime()
-    assert {s.version for st in (report, smoke) for s in st.strategies.values()} == {2}
+    assert {s.version for s in report.strategies.values()} == {2}
+    assert {s.version for s in smoke.strategies.values()} == {3}
     assert report.ref == "report" and report.strategies["few-shot"].reference == "zero-shot"
 
 
@@ -81,7 +83,7 @@ def test_a_base_study_lends_its_keys(tmp_path):
     """)  # fmt: skip
     study = load_study(path)
     assert study.model == "tiny" and study.fractions == load_study("smoke").fractions
-    assert study.recipe.learning_rate == 3e-3 and study.recipe.epochs == 1, "merged by key"
+    assert study.recipe.learning_rate == 1e-2 and study.recipe.epochs == 1, "merged by key"
     assert list(study.strategies) == ["matrix"], "strategies replace the base's"
     assert [c.label for c in study.strategies["matrix"].configs()] == ["de", "en"]
 

@@ -12,7 +12,7 @@ import transformers
 from xner.hub import hub_call
 from xner.labels import TAGS, label_maps
 from xner.realsize import xlmr_base_random_config, xlmr_base_random_tokenizer
-from xner.recipe import DEFAULT_MODEL, TINY, XLMR_BASE_RANDOM
+from xner.recipe import DEFAULT_MODEL, TINY_WIDTHS, XLMR_BASE_RANDOM
 
 _LOCAL_HINT = (
     "save a copy once with save_pretrained (tokenizer and model, safetensors weights) on a "
@@ -33,7 +33,7 @@ def _is_local(name_or_path: str) -> bool:
 
 def load_tokenizer(name_or_path: str = DEFAULT_MODEL):
     """The fast tokenizer of a hub model, a local folder, or the tiny model."""
-    if name_or_path == TINY:
+    if name_or_path in TINY_WIDTHS:
         from xner.tiny import tiny_tokenizer
 
         return tiny_tokenizer()
@@ -58,11 +58,11 @@ def new_model(name_or_path: str, vocab_size: int) -> torch.nn.Module:
     Call `transformers.set_seed` first: the head (and the whole tiny model) is initialised
     from torch's random state.
     """
-    if name_or_path == TINY:
+    if name_or_path in TINY_WIDTHS:
         from xner.tiny import tiny_config
 
         return transformers.XLMRobertaForTokenClassification(
-            tiny_config(vocab_size, **label_maps())
+            tiny_config(vocab_size, TINY_WIDTHS[name_or_path], **label_maps())
         )
     if name_or_path == XLMR_BASE_RANDOM:
         # vocab_size is ignored: XLM-R's 250,002-row embedding is what makes the cost real.

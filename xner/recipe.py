@@ -7,8 +7,12 @@ from dataclasses import dataclass, fields
 
 DEFAULT_MODEL = "xlm-roberta-base"  # the report's model, from the hub
 TINY = "tiny"  # a small XLM-R built and trained from scratch on the CPU (xner.tiny)
+# The tiny model at the width the smoke study had before its version 3: the baseline of the
+# smoke suite's speed benchmark (benchmarks/perf/test_speed.py).
+TINY_128 = "tiny-128"
+TINY_WIDTHS = {TINY: 32, TINY_128: 128}
 XLMR_BASE_RANDOM = "xlmr-base-random"  # XLM-R base's shape, random weights (xner.realsize)
-BUILT_IN_MODELS = (TINY, XLMR_BASE_RANDOM)
+BUILT_IN_MODELS = (*TINY_WIDTHS, XLMR_BASE_RANDOM)
 
 
 @dataclass(frozen=True)
