@@ -33,6 +33,9 @@ from xner.align import LabelLoss, align_labels, encode, encode_counting_loss
 from xner.data import FEATURES, load_panx, read_tsv, write_xtreme
 from xner.model import load_tokenizer
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 IGNORE = -100  # REPORT.md: every non-first subword and every special token
 MODEL_MAX_LENGTH = 512  # xner.tiny's tokenizer
 

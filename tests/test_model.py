@@ -11,6 +11,9 @@ import transformers
 from xner.labels import TAGS
 from xner.model import load_tokenizer, new_model
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 
 def test_tiny_model_has_the_panx_labels(tokenizer):
     transformers.set_seed(0)

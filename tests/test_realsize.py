@@ -19,6 +19,9 @@ from xner.realsize import xlmr_base_random_tokenizer
 from xner.recipe import XLMR_BASE_RANDOM, Recipe
 from xner.train import evaluate, finetune
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 PANX = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "panx"
 # Mean input_ids per train sentence (with <s> and </s>) under XLM-R's own tokenizer, from
 # ../shared/data/panx/README.md.

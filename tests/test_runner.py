@@ -10,6 +10,9 @@ from xner.runner import Runner
 from xner.strategies import Strategy, TrainConfig
 from xner.study import Study
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 SIZES = {"train": 60, "validation": 20, "test": 20}
 
 

@@ -7,6 +7,9 @@ import torch
 
 from xner.runtime import PLAIN, PORTABLE_ENV, Runtime, cpu_share, describe, resolve
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="unknown precision 'fp8'"):

@@ -7,6 +7,9 @@ import pytest
 from xner.data import FEATURES, synthetic_panx
 from xner.synthetic import LANGS, synthetic_sentences
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # REPORT.md's order
 SIZES = {"train": 300, "validation": 100, "test": 100}
 

@@ -13,6 +13,9 @@ from xner.data import synthetic_panx
 from xner.recipe import Recipe
 from xner.train import evaluate, finetune
 
+# What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
+pytestmark = pytest.mark.release
+
 
 def test_recipe_defaults_are_the_reports():
     recipe = Recipe()
