@@ -388,13 +388,11 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
-    """Save through a temporary file in the same folder, removed on any error."""
-    import io
+    """Save through xner's one writer (a temporary file in the same folder, renamed)."""
+    from xner.writer import write_figure
 
-    from xner.results import write_atomic
-
-    buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    _pyplot().close(fig)
-    return write_atomic(path, buffer.getvalue())
+    try:
+        return write_figure(fig, path)
+    finally:
+        _pyplot().close(fig)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# OutputError and write_atomic stay importable from here, where older xner had them.
+from xner.writer import OutputError, write_atomic, write_json  # noqa: F401
 
 SCHEMA = 1
 
@@ -130,38 +131,6 @@ class ResultsFile:
     expected: list[dict] = field(default_factory=list)  # expected figures the run met
 
 
-class OutputError(OSError):
-    """A file xner cannot write; the message names it and says why, in one line."""
-
-
-def write_atomic(path: str | Path, content: str | bytes) -> Path:
-    """Write `content` to `path` through a temporary file in the same folder, renamed over it:
-    readers never see half a file, and on any error the temporary is removed and the old file
-    (if any) stays as it was. An I/O error is an OutputError naming the file."""
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; results are not
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_results(
     path: str | Path,
     results: Iterable[Result],
@@ -176,7 +145,7 @@ def save_results(
     }
     if expected:
         payload["expected"] = expected
-    return write_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return write_json(path, payload)
 
 
 def load_results(path: str | Path) -> ResultsFile:

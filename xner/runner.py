@@ -19,11 +19,12 @@ from xner.data import concat_languages, few_shot_subset, load_corpus, load_panx
 from xner.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.model import load_tokenizer
 from xner.recipe import BUILT_IN_MODELS
-from xner.results import Result, device_name, versions, write_atomic
+from xner.results import Result, device_name, versions
 from xner.runtime import Runtime, resolve
 from xner.strategies import TrainConfig
 from xner.study import Study, StudyError
 from xner.train import StepClock, evaluate, finetune
+from xner.writer import write_json
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ class Runner:
         results = [self.score(config, seed, lang) for lang in config.eval_langs]
         if cache is not None:
             entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
-            write_atomic(cache, json.dumps(entry, indent=1))
+            write_json(cache, entry, indent=1)
         return results
 
     def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
