@@ -137,12 +137,18 @@ def print_expected(args: argparse.Namespace) -> int:
         inline = ", ".join(f'{k} = "{v}"' for k, v in match.items())
         print(f'\n[[environment]]\nname = "{name}"\nmatch = {{ {inline} }}')
         prefix = "environment."
-    for strategy in dict.fromkeys(cell[0] for cell in measured):
+    studies = sorted({cell.study for cell in measured})
+    if len(studies) > 1:
+        raise ValueError(
+            f"{args.results} holds the studies {', '.join(map(repr, studies))}: an expected-"
+            "values file is one study's; `xner merge` a run of each study on its own first"
+        )
+    for strategy in dict.fromkeys(cell.strategy for cell in measured):
         print(f"\n[{prefix}{strategy}]\nversion = {version_of[strategy]}\ntwo_sided = true")
         print(f"tolerance = {args.tolerance}\n[{prefix}{strategy}.cells]")
-        for (s, label, lang), m in measured.items():
-            if s == strategy:
-                print(f'"{label}->{lang}" = {m.mean:.6f}')
+        for cell, m in measured.items():
+            if cell.strategy == strategy:
+                print(f'"{cell.key}" = {m.mean:.6f}')
     return 0
 
 
@@ -282,16 +288,19 @@ def print_tolerances(args: argparse.Namespace) -> int:
     for r in results:
         by_cell.setdefault(cell_of(r), []).append(r.f1)
     print(f"# from {args.results}: tolerance = max(3 x seed std, bootstrap half-width)")
-    strategy_now = None
-    for (strategy, label, lang), m in aggregate(results).items():
-        if strategy != strategy_now:
-            print(f"\n[{strategy}.cells]")
-            strategy_now = strategy
-        f1s = by_cell[(strategy, label, lang)]
+    several = len({cell.study for cell in by_cell}) > 1
+    heading = None
+    for cell, m in aggregate(results).items():
+        if (cell.study, cell.strategy) != heading:
+            # With several studies, each table says whose figures these are.
+            study = f"# study {cell.study}\n" if several else ""
+            print(f"\n{study}[{cell.strategy}.cells]")
+            heading = (cell.study, cell.strategy)
+        f1s = by_cell[cell]
         std = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
-        width = half.get((strategy, label, lang), 0.0)
+        width = half.get(cell, 0.0)
         print(
-            f'"{label}->{lang}" = {{ f1 = {m.mean:.4f}, tolerance = '
+            f'"{cell.key}" = {{ f1 = {m.mean:.4f}, tolerance = '
             f"{suggest_tolerance(f1s, width):.3f} }}  # {len(f1s)} seed(s), std {std:.4f}, "
             f"half-width {width:.4f}"
         )

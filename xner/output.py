@@ -12,7 +12,8 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from xner.report import Cell, cell_of, plot_few_shot, plot_transfer, tables
+from xner.identity import Cell
+from xner.report import cell_of, plot_few_shot, plot_transfer, tables
 from xner.results import Result, save_results
 from xner.runtime import describe
 
@@ -28,7 +29,7 @@ CSV_COLUMNS = [
 
 def expected_cells(expected: Iterable[Mapping]) -> dict[Cell, float]:
     """Expected F1 per cell, from the expected records of a run."""
-    return {(e["strategy"], e["config"], e["eval_lang"]): e["f1"] for e in expected}
+    return {Cell.of_record(e): e["f1"] for e in expected}
 
 
 def results_csv(results: Iterable[Result]) -> str:
@@ -112,5 +113,6 @@ def write_run(
 
 def expected_record(result: Result, expected: Mapping) -> dict:
     """An expected-figure record of a run, for the cell of `result`."""
-    strategy, config, lang = cell_of(result)
-    return {"strategy": strategy, "config": config, "eval_lang": lang} | dict(expected)
+    cell = cell_of(result)
+    return {"study": cell.study, "strategy": cell.strategy, "config": cell.config,
+            "eval_lang": cell.lang} | dict(expected)  # fmt: skip

@@ -166,12 +166,14 @@ class XnerSession:
             return
         from xner.compare import compare_runs
 
-        for c in compare_runs(self.baseline, self.results(), max(self.bootstrap, 1)):
+        comparisons = compare_runs(self.baseline, self.results(), max(self.bootstrap, 1))
+        several = len({c.cell.study for c in comparisons}) > 1  # then each line names its own
+        for c in comparisons:
             if c.fell(self.compare_fail, plain=self.compare_plain):
-                strategy, label, lang = c.cell
                 paired = f"; paired bootstrap {c.difference}" if c.difference else ""
+                study = f"{c.cell.study} " if several else ""
                 self.regressions.append(
-                    f"{strategy} {label}->{lang}: F1 {c.after:.4f}, was {c.before:.4f} "
+                    f"{study}{c.cell.strategy} {c.cell.key}: F1 {c.after:.4f}, was {c.before:.4f} "
                     f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired})"
                 )
 

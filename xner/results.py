@@ -162,6 +162,10 @@ def load_results(path: str | Path) -> ResultsFile:
         results = [Result.from_dict(r) for r in payload["results"]]
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: malformed results ({err})") from None
-    return ResultsFile(
-        results=results, run=payload.get("run", {}), expected=payload.get("expected", [])
-    )
+    expected = payload.get("expected", [])
+    studies = {r.profile for r in results}
+    if len(studies) == 1:
+        # Files from before expected records named their study: theirs is the results' one.
+        (study,) = studies
+        expected = [{"study": study} | e if "study" not in e else e for e in expected]
+    return ResultsFile(results=results, run=payload.get("run", {}), expected=expected)

@@ -16,6 +16,7 @@ import torch
 
 from xner.align import encode
 from xner.data import concat_languages, few_shot_subset, load_corpus, load_panx
+from xner.identity import ConfigId
 from xner.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.model import load_tokenizer
 from xner.recipe import BUILT_IN_MODELS
@@ -179,9 +180,8 @@ class Runner:
     def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
         if self.cache_dir is None or self.max_steps:
             return None
-        name = config.label.replace(":", "-").replace("+", "_")
-        key = self.cache_key(config, seed)[:16]
-        return self.cache_dir / f"{config.strategy}-{name}-seed{seed}-{key}.json"
+        stem = ConfigId.of(self.study.name, config, seed).file_stem
+        return self.cache_dir / f"{stem}-{self.cache_key(config, seed)[:16]}.json"
 
     def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
         """Results of `config` on each of its evaluation languages: cached, or trained now."""
