@@ -30,9 +30,12 @@ from xner.writer import write_json
 logger = logging.getLogger(__name__)
 
 
-def code_fingerprint() -> str:
-    """A hash of xner's own source: any code change invalidates cached results."""
-    package = Path(__file__).parent
+PACKAGE = Path(__file__).parent
+
+
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """A hash of xner's own source (every .py file of `package`, by path and content): any
+    code change invalidates cached results."""
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
