@@ -38,7 +38,7 @@ class Cell(NamedTuple):
     @classmethod
     def of(cls, result) -> Cell:
         """The cell of a xner.results.Result."""
-        return cls(result.profile, result.strategy, result.config, result.eval_lang)
+        return cls(result.study, result.strategy, result.config, result.eval_lang)
 
     @classmethod
     def of_record(cls, record: dict, study: str = "") -> Cell:
@@ -91,7 +91,7 @@ class CaseId:
     @classmethod
     def of(cls, result) -> CaseId:
         """The identity of a xner.results.Result."""
-        return cls(result.profile, result.strategy, result.config, result.seed, result.eval_lang)
+        return cls(result.study, result.strategy, result.config, result.seed, result.eval_lang)
 
     @property
     def cell(self) -> Cell:

@@ -53,6 +53,11 @@ class Result:
     interval: dict | None = None
     sentence_counts: str | None = None
 
+    @property
+    def study(self) -> str:
+        """The study's name: what `profile` holds (results.json keeps that field name)."""
+        return self.profile
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
