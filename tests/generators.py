@@ -6,7 +6,9 @@ import string
 
 from hypothesis import strategies as st
 
-N_TAGS = 7  # O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC
+from xner.labels import TAGS  # noqa: E402
+
+N_TAGS = len(TAGS)  # O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC
 
 ZERO_WIDTH = (
     "\u200b"  # zero width space

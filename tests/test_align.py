@@ -31,14 +31,12 @@ from tests.generators import (
 )
 from xner.align import LabelLoss, align_labels, encode, encode_counting_loss
 from xner.data import FEATURES, load_panx, read_tsv, write_xtreme
+from xner.labels import IGNORE, TAGS  # noqa: E402 - every non-first subword and every special token
 from xner.model import load_tokenizer
+from xner.tiny import MAX_LENGTH as MODEL_MAX_LENGTH  # noqa: E402 - xner.tiny's tokenizer
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
-
-IGNORE = -100  # REPORT.md: every non-first subword and every special token
-MODEL_MAX_LENGTH = 512  # xner.tiny's tokenizer
-
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -421,7 +419,7 @@ SCRIPTS = {
     ],
 }
 NO_SPACES, RIGHT_TO_LEFT = ("ja", "zh", "th"), ("ar", "he", "fa", "ur")
-TAG_NAMES = ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")  # REPORT.md's order
+TAG_NAMES = TAGS  # xner's tag order (test_the_tag_order_is_the_reports checks it)
 INVISIBLE = "[\u200b-\u200f\u2060\ufeff]"  # zero-width spaces, (non-)joiners, bidi marks
 
 
@@ -553,3 +551,10 @@ def test_scripts_align_every_word_to_its_own_tag(tmp_path, script_tokenizers, na
         assert losses[split] == LabelLoss(words=words_in_split, truncated=0, no_subword=vanished)
         if name == "tiny-dropping-invisibles" and lang in RIGHT_TO_LEFT and split == "train":
             assert vanished > 0  # precondition: the mark-only tokens did vanish
+
+
+def test_the_tag_order_is_the_reports():
+    """The one place the report's tag order is written out in the tests: every other test
+    takes xner.labels.TAGS, and the label ids of every saved model depend on this order."""
+    assert TAGS == ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
+    assert IGNORE == -100  # the label PyTorch's cross-entropy ignores by default

@@ -27,12 +27,11 @@ from xner.data import (
     write_xtreme,
 )
 from xner.hub import HubUnreachableError, hub_call
+from xner.labels import TAGS  # noqa: E402 - REPORT.md's order (tests/test_align.py checks it)
 from xner.languages import source_languages
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
-
-TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # REPORT.md's order
 SPLIT_FILES = {"train": "train", "validation": "dev", "test": "test"}
 
 # Hand-written sentences, different in every split, so that a mixed-up split shows.

@@ -57,3 +57,26 @@ def test_a_failing_job_is_one_line(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("xner: error: ") and "none" in err
+
+
+def test_a_job_that_fails_in_its_worker_is_one_line(tmp_path):
+    """Past the parent's preflight (run_jobs straight away, as `xner run` calls it after its
+    checks): a data folder without the language's files fails inside a real worker process,
+    whose reply comes back as one WorkerError line naming the folder, and nothing is cached."""
+    from xner.jobs import Job, WorkerError, run_jobs
+    from xner.runtime import Runtime
+    from xner.study import load_study
+
+    data = tmp_path / "panx"
+    data.mkdir()
+    (data / "train-de.tsv").write_text("Berlin\tB-LOC\n\n", encoding="utf-8")  # dev, test lack
+    smoke = load_study("smoke")
+    config = smoke.strategies["zero-shot"].configs()[0]
+    jobs = [Job("smoke", config, 0, Runtime(threads=1), "tiny", str(data), str(tmp_path / "c"),
+                progress=False)]  # fmt: skip
+    with pytest.raises(WorkerError) as raised:
+        run_jobs(jobs, 1, [1.0])
+    message = str(raised.value)
+    assert "\n" not in message and str(data) in message, message
+    assert "stopped with exit code" not in message, "the worker replied, it did not die"
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())

@@ -13,6 +13,7 @@ configuration of the smoke study for real.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -103,6 +104,8 @@ OPTIONS = {
     "--xner-precision",
     "--xner-compile",
     "--xner-shard",
+    "--xner-cache",
+    "--xner-force",
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -808,8 +811,17 @@ def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
     assert ran == [f"{COPY}::test_few_shot[smoke-fr:50->fr]"], result.stdout.str()
     saved = load_json(pytester.path / "out" / "results.json")
     (record,) = saved["results"]
-    (expected,) = saved["expected"]  # its figure was found and checked (the F1 itself is
-    assert expected["source"].startswith("smoke.toml")  # the benchmark suite's to judge)
+    (expected,) = saved["expected"]  # its figure was found and checked
+    assert expected["source"].startswith("smoke.toml")
+    # ... and met: the case passed, and its F1 lies within smoke.toml's two-sided tolerance.
+    result.assert_outcomes(passed=1)
+    from xner.expected import load_expected
+    from xner.results import versions
+
+    figures = load_expected(BENCHMARKS / "expected" / "smoke.toml", versions())
+    expectation = figures.cells[("few-shot", f"fr:{SMOKE_SIZES[0]}->fr")]
+    assert expected["f1"] == expectation.f1
+    assert expectation.failure(record["f1"]) is None, (record["f1"], expectation)
     assert record["train_steps"] > 0 and record["train_seconds"] > record["eval_seconds"] > 0
 
     rows = {row["group"]: row for row in load_json(pytester.path / "bench.json")["benchmarks"]}
@@ -823,3 +835,95 @@ def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
     assert train["extra_info"] == facts
     assert evaluation["extra_info"] == facts | {"f1": record["f1"],
                                                 "eval_seconds": record["eval_seconds"]}  # fmt: skip
+    result.stdout.fnmatch_lines(["trained 1 configuration(s), 0 from cache (cache: out/cache)"])
+
+
+# 13. one engine: the cache, reruns, two studies ----------------------------------------------
+
+
+def test_a_rerun_keeps_the_earlier_records_it_did_not_redo(project):
+    """Two sessions on one folder, each a part of the study: results.json, the CSV and the
+    tables end with both parts; a case run again takes its new figure."""
+    assert run(project, "-k", "zero_shot").ret == pytest.ExitCode.OK
+    write_fake(project, f1={"zero-shot de->fr": 0.61})
+    result = run(project, "-k", "zero_shot and fr or few_shot")
+    assert result.ret == pytest.ExitCode.OK
+    out = project.path / "out"
+    records = load_json(out / "results.json")["results"]
+    zero_shot = {r["eval_lang"]: r["f1"] for r in records if r["strategy"] == "zero-shot"}
+    assert zero_shot == pytest.approx({"de": 0.80, "fr": 0.61, "it": 0.58, "en": 0.52})
+    assert sorted(r["config"] for r in records if r["strategy"] == "few-shot") == sorted(
+        f"fr:{n}" for n in SMOKE_SIZES
+    )
+    assert len(load_json(out / "results.json")["expected"]) == len(records) == 4 + len(SMOKE_SIZES)
+    assert len((out / "results.csv").read_text().splitlines()) == 1 + len(records)
+    tables = (out / "tables.md").read_text(encoding="utf-8")
+    assert "0.8000 (exp 0.7500, +0.0500)" in tables and "0.6100 (exp 0.5800, +0.0300)" in tables
+    result.stdout.fnmatch_lines(["kept 3 record(s) of the earlier run in out"])
+
+
+def test_both_fronts_build_the_same_job_on_the_same_cache(pytester):
+    """pytest and `xner run` reach the same cache entry: for the same study, configuration,
+    seed and options they build the same Job (study, runtime, model, data, cache folder)."""
+    from xner.cli import _engine, build_parser
+    from xner.jobs import Job
+
+    pytester.makepyfile(
+        """
+        from xner.pytest_plugin import STATE
+
+        def test_job(request):
+            state = request.config.stash[STATE]
+            config = state.studies["smoke"].strategies["few-shot"].configs()[0]
+            with open("job.json", "w") as out:
+                out.write(state.job("smoke", config, 2).to_json())
+        """
+    )
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--xner-results", "res", "--xner-cache", "shared",
+        "--xner-precision", "fp32", "--xner-force", "--xner-data", "synthetic",
+        "--xner-study", "smoke",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    from_pytest = Job.from_json((pytester.path / "job.json").read_text())
+    args = build_parser().parse_args(
+        ["run", "smoke", "--out", "res", "--cache", "shared", "--precision", "fp32", "--force",
+         "--data", "synthetic"]
+    )  # fmt: skip
+    config = SMOKE.strategies["few-shot"].configs()[0]
+    from_cli = _engine(args).job(load_study("smoke", "synthetic"), config, 2)
+    assert from_pytest == dataclasses.replace(from_cli, progress=from_pytest.progress)
+    assert from_pytest.cache_dir == "shared" and from_pytest.force
+    default = build_parser().parse_args(["run", "smoke", "--out", "res"])
+    assert _engine(default).cache_dir == Path("res") / "cache"
+
+
+def test_two_studies_in_one_session_then_a_rerun_from_the_cache(pytester):
+    """For real: the smoke study and a study file on it with another learning rate share
+    every strategy name. One session of both (their smallest configuration each) gives two
+    tables with different figures and two cache entries; a second session of the smoke
+    study alone trains nothing, and its results.json keeps the other study's record."""
+    copy_benchmarks(pytester)
+    shutil.copytree(BENCHMARKS / "expected", pytester.path / "expected")
+    (pytester.path / "slow.toml").write_text('base = "smoke"\n[recipe]\nlearning_rate = 1e-3\n')
+    smallest = f"fr:{SMOKE_SIZES[0]}"
+    first = run(pytester, "--xner-study", "smoke", "--xner-study", "slow.toml", "-k", smallest)
+    assert first.ret == pytest.ExitCode.OK, first.stdout.str()[-3000:]
+    first.assert_outcomes(passed=2)
+    first.stdout.fnmatch_lines(["trained 2 configuration(s), 0 from cache*"])
+    out = pytester.path / "out"
+    records = load_json(out / "results.json")["results"]
+    f1 = {r["profile"]: r["f1"] for r in records}
+    assert sorted(f1) == ["slow", "smoke"] and f1["slow"] != f1["smoke"]
+    tables = (out / "tables.md").read_text(encoding="utf-8")
+    slow_part, smoke_part = tables.split("## slow", 1)[1].split("## smoke")
+    assert f"{f1['slow']:.4f}" in slow_part and f"{f1['smoke']:.4f}" in smoke_part
+    assert f"{f1['smoke']:.4f}" not in slow_part
+    entries = sorted(p.name.split("-few-shot-")[0] for p in (out / "cache").glob("*.json"))
+    assert entries == ["slow", "smoke"]
+
+    again = run(pytester, "--xner-study", "smoke", "-k", smallest)
+    assert again.ret == pytest.ExitCode.OK, again.stdout.str()[-3000:]
+    again.stdout.fnmatch_lines(["trained 0 configuration(s), 1 from cache*"])
+    kept = {r["profile"]: r["f1"] for r in load_json(out / "results.json")["results"]}
+    assert kept == f1, "the smoke figure from the cache, the slow study's record kept"

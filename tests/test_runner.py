@@ -117,12 +117,28 @@ def test_cache_key_follows_the_data_files(study, data_dir):
         extra.unlink()
 
 
-def test_cache_key_follows_xners_code(study, monkeypatch):
-    import xner.runner
+def test_cache_key_follows_xners_code(tmp_path):
+    """The real fingerprint, on a copy of the package: an edit to any source file, a new
+    module or a renamed one changes it; the same sources give the same one."""
+    import shutil
 
-    before = Runner(study, progress=False).cache_key(ZERO, 0)
-    monkeypatch.setattr(xner.runner, "code_fingerprint", lambda: "edited")
-    assert Runner(study, progress=False).cache_key(ZERO, 0) != before
+    from xner.runner import PACKAGE, code_fingerprint
+
+    copy = tmp_path / "xner"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_fingerprint(copy)
+    assert before == code_fingerprint(PACKAGE), "the copy is the package"
+    seen = {before}
+    train = copy / "train.py"
+    train.write_text(train.read_text() + "\n# an edit\n")
+    seen.add(code_fingerprint(copy))
+    (copy / "extra.py").write_text("")
+    seen.add(code_fingerprint(copy))
+    (copy / "extra.py").rename(copy / "other.py")
+    seen.add(code_fingerprint(copy))
+    assert len(seen) == 4
+    (copy / "notes.txt").write_text("not code")
+    assert code_fingerprint(copy) in seen, "only Python sources count"
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from xner.data import FEATURES, synthetic_panx
+from xner.labels import TAGS
 from xner.synthetic import LANGS, synthetic_sentences
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
-
-TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]  # REPORT.md's order
 SIZES = {"train": 300, "validation": 100, "test": 100}
 
 
@@ -37,13 +36,6 @@ def entity_words(dd, kinds=("PER", "ORG", "LOC")) -> set[str]:
         for tokens, tags in zip(columns["tokens"], columns["ner_tags"], strict=True):
             words.update(tok for tok, t in zip(tokens, tags, strict=True) if TAGS[t][2:] in kinds)
     return words
-
-
-def test_iob2_checker_of_this_file():
-    assert iob2_errors(["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]) == []
-    assert iob2_errors(["I-PER"]) == ["0: O -> I-PER"]
-    assert iob2_errors(["B-PER", "I-ORG"]) == ["1: B-PER -> I-ORG"]
-    assert iob2_errors(["B-LOC", "O", "I-LOC"]) == ["2: O -> I-LOC"]
 
 
 def test_all_four_languages():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xner.identity import Cell, ConfigId
 from xner.strategies import TrainConfig
 
 
@@ -18,9 +19,18 @@ class BenchCase:
     named_by_strategy: bool = False  # a case of the catch-all test: its id names its strategy
 
     @property
+    def cell(self) -> Cell:
+        """The case's cell of the tables (xner.identity)."""
+        return Cell(self.study, self.config.strategy, self.config.label, self.lang)
+
+    def configuration(self, seed: int) -> ConfigId:
+        """The training this case is scored by, at `seed`."""
+        return ConfigId.of(self.study, self.config, seed)
+
+    @property
     def key(self) -> str:
         """The case's name inside its strategy's table in an expected-values file."""
-        return f"{self.config.label}->{self.lang}"
+        return self.cell.key
 
     def __str__(self) -> str:
         if self.named_by_strategy:

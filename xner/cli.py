@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 from xner.hub import HubUnreachableError
 from xner.jobs import WorkerError
+from xner.recipe import BOOTSTRAP_RESAMPLES
 from xner.runtime import PRECISIONS, describe
 
 
@@ -21,6 +22,10 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
     command.add_argument("--out", default="results", help="results folder (default: results/)")
     command.add_argument("--force", action="store_true", help="retrain cached configurations")
+    command.add_argument(
+        "--cache", metavar="DIR",
+        help="folder of the training cache, shared with pytest's --xner-cache (default: OUT/cache)",
+    )  # fmt: skip
     command.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     command.add_argument(
         "--jobs", type=int, default=1, metavar="N",
@@ -37,8 +42,9 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
     command.add_argument(
-        "--bootstrap", type=int, default=1000, metavar="N",
-        help="bootstrap resamples of each F1's 95%% interval (default 1000; 0: none)",
+        "--bootstrap", type=int, default=BOOTSTRAP_RESAMPLES, metavar="N",
+        help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
+        "0: none)",
     )  # fmt: skip
     command.add_argument(
         "--compile", action="store_true", default=None,
@@ -83,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("before", metavar="RUN_A.json", help="the baseline run")
     compare.add_argument("after", metavar="RUN_B.json", help="the run compared with it")
     compare.add_argument(
-        "--bootstrap", type=int, default=1000, metavar="N", help="resamples (default 1000)"
+        "--bootstrap",
+        type=int,
+        default=BOOTSTRAP_RESAMPLES,
+        metavar="N",
+        help=f"resamples (default {BOOTSTRAP_RESAMPLES})",
     )
     tolerances = commands.add_parser(
         "tolerances",
@@ -137,12 +147,18 @@ def print_expected(args: argparse.Namespace) -> int:
         inline = ", ".join(f'{k} = "{v}"' for k, v in match.items())
         print(f'\n[[environment]]\nname = "{name}"\nmatch = {{ {inline} }}')
         prefix = "environment."
-    for strategy in dict.fromkeys(cell[0] for cell in measured):
+    studies = sorted({cell.study for cell in measured})
+    if len(studies) > 1:
+        raise ValueError(
+            f"{args.results} holds the studies {', '.join(map(repr, studies))}: an expected-"
+            "values file is one study's; `xner merge` a run of each study on its own first"
+        )
+    for strategy in dict.fromkeys(cell.strategy for cell in measured):
         print(f"\n[{prefix}{strategy}]\nversion = {version_of[strategy]}\ntwo_sided = true")
         print(f"tolerance = {args.tolerance}\n[{prefix}{strategy}.cells]")
-        for (s, label, lang), m in measured.items():
-            if s == strategy:
-                print(f'"{label}->{lang}" = {m.mean:.6f}')
+        for cell, m in measured.items():
+            if cell.strategy == strategy:
+                print(f'"{cell.key}" = {m.mean:.6f}')
     return 0
 
 
@@ -163,26 +179,36 @@ def matrix(args: argparse.Namespace) -> int:
     return run_study(load_study(path, args.data), args)
 
 
+def _engine(args: argparse.Namespace):
+    """The run's xner.engine.Engine: the same training, cache and files as the plugin's."""
+    from xner.engine import Engine
+
+    return Engine(
+        args.out, args.cache, args.force, args.model, args.data, args.precision, args.compile,
+        progress=not args.no_progress and args.jobs == 1,
+    )  # fmt: skip
+
+
 def _writable_out(args: argparse.Namespace):
     from xner.output import check_writable
 
     out = check_writable(args.out)
-    check_writable(out / "cache")
+    check_writable(_engine(args).cache_dir)
     return out
 
 
 def run_study(study, args: argparse.Namespace) -> int:
-    from xner.intervals import BOOTSTRAP_RESAMPLES, rebootstrap
-    from xner.output import FolderLock, write_run
+    from xner.output import FolderLock
     from xner.report import tables
     from xner.results import run_facts
     from xner.runner import preflight
     from xner.schedule import Shard, config_cost, config_key, in_shard
 
-    runtime = study.runtime.with_options(precision=args.precision, compile=args.compile)
     shard = Shard.parse(args.shard) if args.shard else None
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.bootstrap < 0:
+        raise ValueError("--bootstrap wants 0 (no intervals) or more resamples")
     configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
     costs = {
         config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
@@ -193,11 +219,10 @@ def run_study(study, args: argparse.Namespace) -> int:
     # Everything that can fail fails now, before the first training: the folders, another
     # run on the same folder, the model, every language's data and the few-shot sizes.
     out = _writable_out(args)
+    engine = _engine(args)
     with FolderLock(out):
         preflight(study, args.model)
-        results, outcomes = _train(args, study, runtime, mine_configs, costs, out)
-        if args.bootstrap != BOOTSTRAP_RESAMPLES:
-            results = rebootstrap(results, args.bootstrap)
+        results = _train(args, engine, study, mine_configs, costs)
         run_info = run_facts() | {
             "study": study.name,
             "study_file": study.source,
@@ -207,41 +232,39 @@ def run_study(study, args: argparse.Namespace) -> int:
             "recipes": {study.name: asdict(study.recipe)},
             "shard": str(shard) if shard else None,
         }
-        write_run(out, results, run_info)
-    print(tables(results, fmt="simple"))
-    trained = sum(outcome.trained for outcome in outcomes)
+        engine.write(results, run_info, resamples=args.bootstrap)
+        shown, _ = engine.folder_records(results, resamples=args.bootstrap)
+    print(tables(shown, fmt="simple"))
+    kept = len(shown) - len(results)
     print(
-        f"trained {trained} configuration(s), {len(outcomes) - trained} from cache"
+        engine.summary()
         + (f" (shard {shard})" if shard else "")
+        + (f"; kept {kept} record(s) of the earlier run" if kept > 0 else "")
         + f"; wrote {out}/"
     )
     return 0
 
 
-def _train(args, study, runtime, configs, costs, out) -> tuple[list, list]:
-    """Every (configuration, seed) through the workers: its Results and the outcomes."""
-    from xner.jobs import Job, run_jobs
+def _train(args, engine, study, configs, costs) -> list:
+    """Every (configuration, seed) through the engine's workers: their Results."""
     from xner.results import Result
     from xner.schedule import config_key
 
-    # Bars from several workers at once would interleave: one line per training instead.
-    progress = not args.no_progress and args.jobs == 1
     jobs = [
-        Job(study.ref, config, seed, runtime, args.model, args.data, str(out / "cache"),
-            args.force, progress)
+        (study.name, engine.job(study, config, seed))
         for config in configs
         for seed in args.seed or [0]
-    ]  # fmt: skip
+    ]
 
-    def report(job: Job, outcome) -> None:
-        if not progress and not args.no_progress:
+    def report(job, outcome) -> None:
+        # Bars from several workers at once would interleave: one line per training instead.
+        if not engine.progress and not args.no_progress:
             how = "trained" if outcome.trained else "from cache"
             print(f"{study.name} {job.config.label} seed {job.seed}: {how}", file=sys.stderr)
 
-    outcomes = run_jobs(
-        jobs, args.jobs, [costs[config_key(study.name, j.config)] for j in jobs], report
-    )
-    return [Result.from_dict(r) for outcome in outcomes for r in outcome.results], outcomes
+    costs = [costs[config_key(study.name, job.config)] for _, job in jobs]
+    outcomes = engine.run_all(jobs, args.jobs, costs, report)
+    return [Result.from_dict(r) for outcome in outcomes for r in outcome.results]
 
 
 def compare(args: argparse.Namespace) -> int:
@@ -282,16 +305,19 @@ def print_tolerances(args: argparse.Namespace) -> int:
     for r in results:
         by_cell.setdefault(cell_of(r), []).append(r.f1)
     print(f"# from {args.results}: tolerance = max(3 x seed std, bootstrap half-width)")
-    strategy_now = None
-    for (strategy, label, lang), m in aggregate(results).items():
-        if strategy != strategy_now:
-            print(f"\n[{strategy}.cells]")
-            strategy_now = strategy
-        f1s = by_cell[(strategy, label, lang)]
+    several = len({cell.study for cell in by_cell}) > 1
+    heading = None
+    for cell, m in aggregate(results).items():
+        if (cell.study, cell.strategy) != heading:
+            # With several studies, each table says whose figures these are.
+            study = f"# study {cell.study}\n" if several else ""
+            print(f"\n{study}[{cell.strategy}.cells]")
+            heading = (cell.study, cell.strategy)
+        f1s = by_cell[cell]
         std = statistics.stdev(f1s) if len(f1s) > 1 else 0.0
-        width = half.get((strategy, label, lang), 0.0)
+        width = half.get(cell, 0.0)
         print(
-            f'"{label}->{lang}" = {{ f1 = {m.mean:.4f}, tolerance = '
+            f'"{cell.key}" = {{ f1 = {m.mean:.4f}, tolerance = '
             f"{suggest_tolerance(f1s, width):.3f} }}  # {len(f1s)} seed(s), std {std:.4f}, "
             f"half-width {width:.4f}"
         )

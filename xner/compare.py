@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from tabulate import tabulate
 
+from xner.identity import Cell
 from xner.intervals import BOOTSTRAP_RESAMPLES, Difference, paired_bootstrap
-from xner.report import Cell, _sort_key, aggregate
+from xner.report import aggregate, sort_key
 from xner.results import Result
 
 
@@ -47,7 +48,7 @@ def compare_runs(
     """Every cell the two runs share, in the report's order."""
     a, b = aggregate(before), aggregate(after)
     comparisons = []
-    for cell in sorted(set(a) & set(b), key=_sort_key):
+    for cell in sorted(set(a) & set(b), key=sort_key):
         difference = None
         counts_a, counts_b = a[cell].counts, b[cell].counts
         if counts_a is not None and counts_b is not None and counts_a.shape == counts_b.shape:
@@ -57,16 +58,21 @@ def compare_runs(
 
 
 def comparison_table(comparisons: Iterable[CellComparison], fmt: str = "simple") -> str:
-    """Side by side, with `*` marking a significant difference (95% interval excludes 0)."""
+    """Side by side, with `*` marking a significant difference (95% interval excludes 0); a
+    study column where the cells come from more than one study."""
+    comparisons = list(comparisons)
+    several = len({c.cell.study for c in comparisons}) > 1
     rows = []
     for c in comparisons:
-        strategy, label, lang = c.cell
         d = c.difference
         rows.append([
-            strategy, label, lang, f"{c.before:.4f}", f"{c.after:.4f}",
+            *([c.cell.study] if several else []), *c.cell.local,
+            f"{c.before:.4f}", f"{c.after:.4f}",
             f"{c.change:+.4f}" + (" *" if d is not None and d.significant else ""),
             f"[{d.low:+.4f}, {d.high:+.4f}]" if d else "-",
             f"{d.p_value:.3f}" if d else "-",
         ])  # fmt: skip
     headers = ["strategy", "fine-tuned on", "test", "A", "B", "B - A", "95% interval", "p"]
+    if several:
+        headers.insert(0, "study")
     return tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)

@@ -7,6 +7,7 @@ Every loader returns the hub's exact schema, so nothing downstream knows where d
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -238,19 +239,20 @@ def _row_place(files: list[Path], ds: datasets.Dataset, row: int) -> str:
 
 def write_tsv(dataset: datasets.Dataset, path: str | Path, raw: bool = False) -> Path:
     """Write a PAN-X split as XTREME TSV (`raw=True` adds the `<lang>:` token prefix)."""
+    from xner.writer import write_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     names = dataset.features["ner_tags"].feature.names
-    with path.open("w", encoding="utf-8", newline="\n") as out:
-        for tokens, tags, langs in zip(
-            dataset["tokens"], dataset["ner_tags"], dataset["langs"], strict=True
-        ):
-            for token, tag, lang in zip(tokens, tags, langs, strict=True):
-                if any(c in token for c in "\t\n\r") or not token:
-                    raise ValueError(f"{path}: token {token!r} cannot be written as TSV")
-                out.write(f"{lang}:{token}\t{names[tag]}\n" if raw else f"{token}\t{names[tag]}\n")
-            out.write("\n")
-    return path
+    out = io.StringIO()
+    for tokens, tags, langs in zip(
+        dataset["tokens"], dataset["ner_tags"], dataset["langs"], strict=True
+    ):
+        for token, tag, lang in zip(tokens, tags, langs, strict=True):
+            if any(c in token for c in "\t\n\r") or not token:
+                raise ValueError(f"{path}: token {token!r} cannot be written as TSV")
+            out.write(f"{lang}:{token}\t{names[tag]}\n" if raw else f"{token}\t{names[tag]}\n")
+        out.write("\n")
+    return write_atomic(path, out.getvalue())
 
 
 def write_xtreme(dd: datasets.DatasetDict, directory: str | Path, lang: str, raw: bool = False):

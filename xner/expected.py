@@ -71,7 +71,7 @@ class Expected:
                 f"version {case.config.version}: re-measure them"
             )
         try:
-            return self.cells[(strategy, case.key)]
+            return self.cells[(strategy, case.cell.key)]
         except KeyError:
             raise LookupError(
                 f"{self.path}: no expected figure for {strategy} {case.key}"

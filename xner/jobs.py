@@ -69,7 +69,7 @@ def visible_gpus() -> list[str]:
     """The GPUs this process may use, as CUDA_VISIBLE_DEVICES entries (empty on a CPU)."""
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
     if listed is not None:
-        return [gpu for gpu in listed.split(",") if gpu.strip()]
+        return [gpu.strip() for gpu in listed.split(",") if gpu.strip()]
     import torch
 
     return [str(i) for i in range(torch.cuda.device_count())]

@@ -11,7 +11,8 @@ import datetime
 from collections.abc import Sequence
 from pathlib import Path
 
-from xner.report import _sort_key, cell_of
+from xner.identity import CaseId, Cell
+from xner.report import sort_key
 from xner.results import Result, ResultsFile, load_results
 
 
@@ -53,27 +54,27 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
                 ("precision", r.runtime.get("precision")),
             ):
                 facts.setdefault(what, {}).setdefault(path, value)
-            key = (*cell_of(r), r.seed)
+            key = CaseId.of(r)
             if key in results and results[key][1].f1 != r.f1:
                 other = results[key][0]
                 raise MergeError(
                     f"{other} and {path} contradict each other on {r.strategy} "
-                    f"{r.config}->{r.eval_lang} seed {r.seed}: F1 {results[key][1].f1:.6f} "
-                    f"against {r.f1:.6f}"
+                    f"{r.config}->{r.eval_lang} seed {r.seed} of study {r.profile!r}: F1 "
+                    f"{results[key][1].f1:.6f} against {r.f1:.6f}"
                 )
             results.setdefault(key, (path, r))
     for profile, facts in per_profile.items():
         for what, by_path in facts.items():
             _same(f"the {what} of study {profile!r}", by_path)
 
-    expected: dict[tuple, dict] = {}
+    expected: dict[Cell, dict] = {}
     for path, run in runs.items():
         for e in run.expected:
-            key = (e["strategy"], e["config"], e["eval_lang"])
+            key = Cell.of_record(e)
             if key in expected and expected[key]["f1"] != e["f1"]:
                 raise MergeError(
-                    f"{path}: expected figure of {key[0]} {key[1]}->{key[2]} differs from "
-                    "another run's"
+                    f"{path}: expected figure of {key.study} {key.strategy} {key.key} differs "
+                    "from another run's"
                 )
             expected.setdefault(key, e)
 
@@ -82,8 +83,5 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "merged_from": [str(path) for path in paths],
     }
-    ordered = sorted(
-        (r for _, r in results.values()), key=lambda r: (_sort_key(cell_of(r)), r.seed)
-    )
-    return ResultsFile(ordered, run, sorted(expected.values(), key=lambda e: _sort_key(
-        (e["strategy"], e["config"], e["eval_lang"]))))  # fmt: skip
+    ordered = sorted((r for _, r in results.values()), key=lambda r: (sort_key(Cell.of(r)), r.seed))
+    return ResultsFile(ordered, run, [expected[c] for c in sorted(expected, key=sort_key)])

@@ -12,9 +12,13 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from xner.report import Cell, cell_of, plot_few_shot, plot_transfer, tables
-from xner.results import OutputError, Result, save_results, write_atomic
+from xner.identity import Cell
+from xner.report import cell_of, plot_few_shot, plot_transfer, tables
+from xner.results import Result, save_results
 from xner.runtime import describe
+
+# The folder checks live with the writer; output re-exports them for its callers.
+from xner.writer import FolderLock, check_writable, write_atomic  # noqa: F401
 
 CSV_COLUMNS = [
     "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
@@ -25,7 +29,7 @@ CSV_COLUMNS = [
 
 def expected_cells(expected: Iterable[Mapping]) -> dict[Cell, float]:
     """Expected F1 per cell, from the expected records of a run."""
-    return {(e["strategy"], e["config"], e["eval_lang"]): e["f1"] for e in expected}
+    return {Cell.of_record(e): e["f1"] for e in expected}
 
 
 def results_csv(results: Iterable[Result]) -> str:
@@ -109,55 +113,6 @@ def write_run(
 
 def expected_record(result: Result, expected: Mapping) -> dict:
     """An expected-figure record of a run, for the cell of `result`."""
-    strategy, config, lang = cell_of(result)
-    return {"strategy": strategy, "config": config, "eval_lang": lang} | dict(expected)
-
-
-def check_writable(folder: str | Path) -> Path:
-    """Fail now, not after hours of training, if `folder` (created if need be) cannot take a
-    run's files: a probe file is written and removed, which a read-only mount or a full disk
-    refuses even to root, whose permission bits checks would wave through."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / ".xner-probe", "probe\n").unlink()
-    except OSError as err:
-        reason = err.strerror or str(err).rsplit("(", 1)[-1].rstrip(")")
-        raise OutputError(f"{folder}: cannot write results here ({reason})") from None
-    return folder
-
-
-class FolderLock:
-    """An exclusive hold on a results folder for one run: a second run on the same folder
-    stops at once, saying who holds it, instead of interleaving its files with the first's.
-    The lock is the kernel's (flock), so it ends with the process, however that ends."""
-
-    def __init__(self, folder: str | Path):
-        self.path = Path(folder) / ".xner.lock"
-        self.file = None
-
-    def __enter__(self) -> FolderLock:
-        import fcntl
-        import os
-
-        self.file = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until exit
-        try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.file.seek(0)
-            holder = self.file.read().strip() or "another process"
-            self.file.close()
-            raise OutputError(
-                f"{self.path.parent}: in use by another xner run ({holder}); give this run "
-                "its own folder or wait for that one to end"
-            ) from None
-        self.file.seek(0)
-        self.file.truncate()
-        self.file.write(f"pid {os.getpid()}")
-        self.file.flush()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.file is not None:
-            self.file.close()  # releases the flock
-            self.file = None
+    cell = cell_of(result)
+    return {"study": cell.study, "strategy": cell.strategy, "config": cell.config,
+            "eval_lang": cell.lang} | dict(expected)  # fmt: skip

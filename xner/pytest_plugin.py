@@ -16,7 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from xner.recipe import BOOTSTRAP_RESAMPLES
+from xner.runtime import PRECISIONS
+
 RESULT_PROPERTY = "xner_result"
+# The markers the plugin registers (pyproject.toml registers none of them: one source).
+MARKERS = {
+    "gpu": "the report study (xlm-roberta-base); needs CUDA",
+    "smoke": "the CPU study (tiny model, synthetic PAN-X)",
+    "perf": "speed benchmarks (benchmarks/perf), run on purpose: pytest benchmarks/perf -m perf",
+    "xner_strategy(name)": "the test runs the cases of this strategy; without a name, of every "
+    "strategy no other test of its module takes",
+}
 
 
 @dataclass
@@ -42,21 +53,23 @@ class XnerSession:
     studies: dict = field(default_factory=dict)  # name -> xner.study.Study whose cases run
     unsuited: dict = field(default_factory=dict)  # built-in study -> why --xner-data fails it
     require_expected: bool = False
-    bootstrap: int = 1000  # resamples of each F1's interval (0: none)
+    bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
     compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
     precision: str | None = None
     compile: bool | None = None
     shard: object = None  # xner.schedule.Shard, or None for every case
     baseline: list | None = None  # the --xner-compare run, read once before any case
     records: list[Record] = field(default_factory=list)
-    outcomes: dict = field(default_factory=dict)  # (study, config, seed) -> its Results
-    workers: object = None  # xner.jobs.Workers of this process, started on first use
+    outcomes: dict = field(default_factory=dict)  # xner.identity.ConfigId -> its Results
+    engine: object = None  # xner.engine.Engine: training, cache and files, as `xner run`'s
+    trained: dict = field(default_factory=dict)  # ConfigId -> trained (True) or cached, as
+    # the workers reported it
     regressions: list[str] = field(default_factory=list)
     expected_files: dict = field(default_factory=dict)  # path -> xner.expected.Expected
     written: list[Path] = field(default_factory=list)
     write_error: str | None = None  # the first result file that could not be written
     lock: object = None  # the xner.output.FolderLock on results_dir, on the controller
-    timed: set = field(default_factory=set)  # (study, config, seed) whose training has a row
+    timed: set = field(default_factory=set)  # ConfigIds whose training has a row
 
     @property
     def is_worker(self) -> bool:
@@ -71,23 +84,19 @@ class XnerSession:
 
     def job(self, study: str, config, seed: int):
         """The xner.jobs.Job that trains `config` of `study` with this session's options."""
-        from xner.jobs import Job
-
-        found = self.studies[study]
-        runtime = found.runtime.with_options(precision=self.precision, compile=self.compile)
-        return Job(found.ref, config, seed, runtime, self.model, self.data)
+        return self.engine.job(self.studies[study], config, seed)
 
     def score(self, study: str, config, seed: int, lang: str):
-        """The Result of `config` on `lang`: trained (once per process, with every evaluation
-        language) in this process's worker, the first time a case of it asks."""
-        key = (study, config, seed)
+        """The Result of `config` on `lang`: from the cache, or trained (once per process,
+        with every evaluation language) in this process's worker, the first time a case of
+        it asks; through the same engine as `xner run`."""
+        from xner.identity import ConfigId
+
+        key = ConfigId.of(study, config, seed)
         if key not in self.outcomes:
-            from xner.jobs import Workers
             from xner.results import Result
 
-            if self.workers is None:
-                self.workers = Workers(*self.worker_slot())
-            outcome = self.workers.run(self.job(study, config, seed))
+            outcome = self.engine.run(self.job(study, config, seed), study)
             self.outcomes[key] = [Result.from_dict(r) for r in outcome.results]
         return next(r for r in self.outcomes[key] if r.eval_lang == lang)
 
@@ -110,13 +119,30 @@ class XnerSession:
             self.lock = None
 
     def results(self):
-        from xner.intervals import BOOTSTRAP_RESAMPLES, rebootstrap
+        """This session's Results (with --xner-bootstrap's intervals)."""
         from xner.results import Result
 
         results = [Result.from_dict(r.result) for r in self.records]
         if self.bootstrap != BOOTSTRAP_RESAMPLES:
+            from xner.intervals import rebootstrap
+
             results = rebootstrap(results, self.bootstrap)
         return results
+
+    def folder_records(self):
+        """The results folder's records once this session's are in: the earlier run's that
+        this session did not redo, and this session's (xner.engine.Engine.records)."""
+        from xner.results import Result
+
+        session = [Result.from_dict(r.result) for r in self.records]
+        return self.engine.folder_records(session, self.expected(), self.bootstrap)
+
+    def trained_summary(self) -> str | None:
+        """`trained 7 configuration(s), 1 from cache`, from what every process reported
+        (None where nothing reported: no case trained through the engine)."""
+        from xner.engine import trained_summary
+
+        return trained_summary(self.trained) if self.trained else None
 
     def expected(self) -> list[dict]:
         """Expected-figure records of the measured cells, as results.json keeps them."""
@@ -152,11 +178,12 @@ class XnerSession:
 
     def write_results(self, plots: bool = False) -> None:
         """Every file of the run, through xner's one writer; plots only at the end."""
-        from xner.output import write_run
+        from xner.results import Result
 
-        self.written = write_run(
-            self.results_dir, self.results(), self.run_facts, self.expected(), self.baseline,
-            plots=plots,
+        session = [Result.from_dict(r.result) for r in self.records]
+        self.written = self.engine.write(
+            session, self.run_facts, self.expected(), self.baseline, plots=plots,
+            resamples=self.bootstrap,
         )  # fmt: skip
 
     def compare(self) -> None:
@@ -166,12 +193,14 @@ class XnerSession:
             return
         from xner.compare import compare_runs
 
-        for c in compare_runs(self.baseline, self.results(), max(self.bootstrap, 1)):
+        comparisons = compare_runs(self.baseline, self.results(), max(self.bootstrap, 1))
+        several = len({c.cell.study for c in comparisons}) > 1  # then each line names its own
+        for c in comparisons:
             if c.fell(self.compare_fail, plain=self.compare_plain):
-                strategy, label, lang = c.cell
                 paired = f"; paired bootstrap {c.difference}" if c.difference else ""
+                study = f"{c.cell.study} " if several else ""
                 self.regressions.append(
-                    f"{strategy} {label}->{lang}: F1 {c.after:.4f}, was {c.before:.4f} "
+                    f"{study}{c.cell.strategy} {c.cell.key}: F1 {c.after:.4f}, was {c.before:.4f} "
                     f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired})"
                 )
 
@@ -218,9 +247,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--xner-bootstrap",
         type=int,
-        default=1000,
+        default=BOOTSTRAP_RESAMPLES,
         metavar="N",
-        help="bootstrap resamples of each F1's 95%% interval (default 1000; 0: none)",
+        help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
+        "0: none)",
     )
     group.addoption(
         "--xner-compare-fail",
@@ -231,7 +261,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--xner-precision",
-        choices=("auto", "fp32", "bf16", "fp16"),
+        choices=PRECISIONS,
         help="auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default)",
     )
     group.addoption(
@@ -246,6 +276,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only shard I of N: a deterministic, cost-balanced share of the training "
         "configurations; combine the shards' results.json with `xner merge`",
     )
+    group.addoption(
+        "--xner-cache",
+        metavar="DIR",
+        help="folder of the training cache, shared with `xner run --cache` (default: "
+        "cache/ in --xner-results); a rerun trains only what it lacks",
+    )
+    group.addoption(
+        "--xner-force",
+        action="store_true",
+        help="retrain every configuration, ignoring the cache (and replacing its entries)",
+    )
 
 
 def _seeds(text: str) -> list[int]:
@@ -259,12 +300,8 @@ def _seeds(text: str) -> list[int]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "gpu: the report study (xlm-roberta-base); needs CUDA")
-    config.addinivalue_line("markers", "smoke: the CPU study (tiny model, synthetic PAN-X)")
-    config.addinivalue_line(
-        "markers", "xner_strategy(name): the test runs the cases of this strategy; without a "
-        "name, of every strategy no other test of its module takes"
-    )  # fmt: skip
+    for marker, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {meaning}")
     studies, unsuited = _studies(config)
     if config.getoption("xner_bootstrap") < 0:
         raise pytest.UsageError("--xner-bootstrap wants 0 (no intervals) or more resamples")
@@ -284,7 +321,7 @@ def pytest_configure(config: pytest.Config) -> None:
             baseline = load_results(compare).results
         except (OSError, ValueError) as err:
             raise pytest.UsageError(f"--xner-compare: {err}") from None
-    config.stash[STATE] = XnerSession(
+    state = config.stash[STATE] = XnerSession(
         config=config,
         results_dir=Path(config.getoption("xner_results")),
         seeds=_seeds(config.getoption("xner_seeds")),
@@ -302,6 +339,12 @@ def pytest_configure(config: pytest.Config) -> None:
         bootstrap=config.getoption("xner_bootstrap"),
         compare_plain=config.getoption("xner_compare_plain"),
     )
+    from xner.engine import Engine
+
+    state.engine = Engine(
+        state.results_dir, config.getoption("xner_cache"), config.getoption("xner_force"),
+        state.model, state.data, state.precision, state.compile, slot=state.worker_slot(),
+    )  # fmt: skip
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
 
@@ -341,8 +384,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    if state.workers is not None:
-        state.workers.close()
+    if state.engine is not None:
+        state.engine.close()
     state.release_folder()  # after the last write of the result files (pytest_sessionfinish)
 
 
@@ -496,6 +539,7 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[STATE]
     try:
         check_writable(state.results_dir)
+        check_writable(state.engine.cache_dir)
         for name in dict.fromkeys(case.study for case in cases):
             if name in state.unsuited:
                 raise ValueError(f"--xner-data: {state.unsuited[name]}")
@@ -557,7 +601,7 @@ class Bench:
         training adds a row for it, named after the configuration (`test_zero_shot[smoke-de]`),
         in the group `train`. The Result has both times too.
         """
-        key = (case.study, case.config, self.seed)
+        key = case.configuration(self.seed)
         result = self.state.score(case.study, case.config, self.seed, case.lang)
         training = {
             "train_seconds": result.train_seconds,
@@ -608,9 +652,13 @@ class Bench:
                 "source": expectation.source,
                 "suspect": expectation.suspect(result.f1),
             }
+        # Whether its configuration trained or came from the cache travels with it, from
+        # whichever xdist worker ran it, for the session's `trained N, M from cache` line.
+        trained = self.state.engine.trained.get(case.configuration(self.seed))
         self.request.node.user_properties.append(
-            (RESULT_PROPERTY, {"result": result.to_dict(), "expected": expected})
-        )
+            (RESULT_PROPERTY, {"result": result.to_dict(), "expected": expected,
+                               "trained": trained})
+        )  # fmt: skip
         if expectation is None:
             return
         failure = expectation.failure(result.f1)
@@ -671,6 +719,12 @@ class ResultCollector:
         values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
         for value in values:
             self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
+            if value.get("trained") is not None:
+                from xner.identity import ConfigId
+
+                r = value["result"]
+                key = ConfigId(r["profile"], r["strategy"], r["config"], r["seed"])
+                self.state.trained[key] = value["trained"]
         if values and self.state.write_error is None:
             try:
                 self.state.write_results()
@@ -701,7 +755,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
     write = terminalreporter.write_line
     terminalreporter.section("xner results")
-    results, expected = state.results(), state.expected()
+    results, expected = state.folder_records()  # as tables.md has them
     text = tables(results, expected_cells(expected), state.baseline, fmt="simple")
     for line in text.splitlines():
         write(line)
@@ -717,6 +771,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                 write(f"  REGRESSION {line}", red=True)
         else:
             write(f"No cell fell by more than {state.compare_fail} against {state.compare_path}.")
+    kept = len(results) - len(state.records)
+    if kept > 0:
+        write(f"kept {kept} record(s) of the earlier run in {state.results_dir}")
+    if state.trained_summary():
+        write(state.trained_summary() + f" (cache: {state.engine.cache_dir})")
     if state.write_error:
         write(f"xner: {state.write_error}; the files before it are as last written", red=True)
     else:

@@ -3,27 +3,24 @@ deviation over seeds), beside an expected figure and a saved run's where given."
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from tabulate import tabulate
 
+from xner.identity import Cell
 from xner.intervals import crossover, decode_counts, t_interval
 from xner.labels import ENTITY_TYPES
 from xner.results import Result
-from xner.study import load_study
 
-Cell = tuple[str, str, str]  # (strategy, configuration label, evaluation language)
-# The report study's order of strategies and of language columns (its file says them);
-# others follow alphabetically.
-_REPORT = load_study("report")
-STRATEGY_ORDER = tuple(_REPORT.strategies)
-LANG_ORDER = _REPORT.languages
+Local = tuple[str, str, str]  # a cell within one study's tables: (strategy, config, lang)
 ANNOTATE_UP_TO = 16  # heatmap columns up to which each cell is labelled with its F1
 
 
@@ -46,8 +43,56 @@ class Measured:
     type_intervals: dict | None = None  # one seed's per-type intervals (Intervals.to_dict)
 
 
+@cache
+def _report_orders() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The report study's order of strategies and of language columns (its file says them);
+    others follow alphabetically. Read on first use, not when the module is imported."""
+    from xner.study import load_study
+
+    report = load_study("report")
+    return tuple(report.strategies), tuple(report.languages)
+
+
+def __getattr__(name: str):
+    # STRATEGY_ORDER and LANG_ORDER were module constants: still readable, loaded lazily.
+    if name == "STRATEGY_ORDER":
+        return _report_orders()[0]
+    if name == "LANG_ORDER":
+        return _report_orders()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _strategy_rank(strategy: str) -> int:
+    order = _report_orders()[0]
+    return order.index(strategy) if strategy in order else len(order)
+
+
+def _lang_rank(lang: str) -> int:
+    order = _report_orders()[1]
+    return order.index(lang) if lang in order else len(order)
+
+
 def cell_of(result: Result) -> Cell:
-    return (result.strategy, result.config, result.eval_lang)
+    """The cell of `result`: its study, strategy, configuration and language."""
+    return Cell.of(result)
+
+
+def _local(mapping: Mapping[Cell, object], study: str) -> dict:
+    """The entries of one study, keyed by their cell within it."""
+    return {cell.local: value for cell, value in mapping.items() if cell.study == study}
+
+
+def _flatten(measured: Mapping[Cell, Measured]) -> dict[Local, Measured]:
+    """Every study's cells in one figure: with several studies, each strategy (and the
+    reference its curve is drawn against) is named `study: strategy`."""
+    if len({cell.study for cell in measured}) <= 1:
+        return {cell.local: m for cell, m in measured.items()}
+    return {
+        (f"{cell.study}: {cell.strategy}", cell.config, cell.lang): dataclasses.replace(
+            m, reference=f"{cell.study}: {m.reference}" if m.reference else None
+        )
+        for cell, m in measured.items()
+    }
 
 
 def aggregate(results: Iterable[Result]) -> dict[Cell, Measured]:
@@ -89,16 +134,16 @@ def aggregate(results: Iterable[Result]) -> dict[Cell, Measured]:
     return measured
 
 
-def _curve_strategies(measured: Mapping[Cell, Measured]) -> list[str]:
+def _curve_strategies(measured: Mapping[Local, Measured]) -> list[str]:
     """Strategies trained at several sizes: a learning curve rather than a matrix."""
     return list(dict.fromkeys(c[0] for c, m in measured.items() if m.size is not None))
 
 
 def _format(
-    cell: Cell,
-    measured: Mapping[Cell, Measured],
-    expected: Mapping[Cell, float],
-    baseline: Mapping[Cell, Measured],
+    cell: Local,
+    measured: Mapping[Local, Measured],
+    expected: Mapping[Local, float],
+    baseline: Mapping[Local, Measured],
 ) -> str:
     m = measured.get(cell)
     if m is None:
@@ -118,7 +163,7 @@ def _diff(value: float) -> str:
     return f"{round(value, 4) + 0.0:+.4f}"
 
 
-def crossovers(measured: Mapping[Cell, Measured]) -> list[str]:
+def crossovers(measured: Mapping[Local, Measured]) -> list[str]:
     """In words, per learning curve and reference line on the same test language: the n at
     which the curve passes the reference (few-shot fr passes zero-shot de->fr), interpolated
     in log n."""
@@ -140,7 +185,7 @@ def crossovers(measured: Mapping[Cell, Measured]) -> list[str]:
     return sentences
 
 
-def _paired_crossover(measured, strategy: str, reference_cell: Cell) -> str | None:
+def _paired_crossover(measured, strategy: str, reference_cell: Local) -> str | None:
     """Where the curve beats the reference by a paired bootstrap on the same test sentences
     (`between 500 and 1,000 sentences, 95% confident`), when every point has its counts."""
     zero = measured.get(reference_cell)
@@ -192,16 +237,33 @@ def tables(
     Rows are training configurations and columns evaluation languages, with the mean over
     them per row (a transfer matrix's mean per source); a learning curve is a row of sizes
     per test language. `fmt` is a tabulate format ("github" for Markdown, "simple" for a
-    terminal).
+    terminal). Each study has its own tables; with several, each study's are headed by its
+    name (`## smoke`), with one they read as they always have.
     """
     results = list(results)
     measured = aggregate(results)
     expected = expected or {}
     base = aggregate(baseline) if baseline is not None else {}
-    strategies = sorted(
-        {cell[0] for cell in measured},
-        key=lambda s: (STRATEGY_ORDER.index(s) if s in STRATEGY_ORDER else len(STRATEGY_ORDER), s),
-    )
+    studies = sorted({cell.study for cell in measured})
+    parts = []
+    for study in studies:
+        text = _study_tables(
+            [r for r in results if r.profile == study],
+            _local(measured, study), _local(expected, study), _local(base, study), fmt,
+        )  # fmt: skip
+        parts.append(f"## {study or '(no study)'}\n\n{text}" if len(studies) > 1 else text)
+    return "\n\n".join(parts) + "\n"
+
+
+def _study_tables(
+    results: list[Result],
+    measured: Mapping[Local, Measured],
+    expected: Mapping[Local, float],
+    base: Mapping[Local, Measured],
+    fmt: str,
+) -> str:
+    """One study's tables (`results` and the aggregates keyed within the study)."""
+    strategies = sorted({cell[0] for cell in measured}, key=lambda s: (_strategy_rank(s), s))
     curves = _curve_strategies(measured)
     parts = []
     for strategy in strategies:
@@ -242,9 +304,9 @@ def tables(
         [r.strategy, r.config, r.eval_lang, str(r.seed), _seed_cell(r)]
         for r in sorted(
             {(cell_of(r), r.seed): r for r in results}.values(),
-            key=lambda r: (*_sort_key(cell_of(r)), r.seed),
+            key=lambda r: (*_sort_key(cell_of(r).local), r.seed),
         )
-        if measured[cell_of(r)].seeds > 1
+        if measured[cell_of(r).local].seeds > 1
     ]
     if seed_rows:
         parts.append(
@@ -252,7 +314,7 @@ def tables(
             + tabulate(seed_rows, headers=["strategy", "fine-tuned on", "test", "seed", "F1"],
                        tablefmt=fmt, disable_numparse=True)
         )  # fmt: skip
-    return "\n\n".join(parts) + "\n"
+    return "\n\n".join(parts)
 
 
 def _type_cell(m: Measured, entity_type: str) -> str:
@@ -280,25 +342,26 @@ def _mean_column(strategy: str, label: str, langs: list[str], measured) -> list[
     return ["-" if None in row else f"{statistics.fmean(m.mean for m in row):.4f}"]
 
 
-_LANG_RANK = {lang: i for i, lang in enumerate(LANG_ORDER)}
-
-
 def _lang_order(langs: set[str]) -> list[str]:
-    return sorted(langs, key=lambda lang: (_LANG_RANK.get(lang, len(_LANG_RANK)), lang))
+    return sorted(langs, key=lambda lang: (_lang_rank(lang), lang))
 
 
-def _sort_key(cell: Cell) -> tuple:
+def _sort_key(cell: Local) -> tuple:
     strategy, label, lang = cell
-    rank = STRATEGY_ORDER.index(strategy) if strategy in STRATEGY_ORDER else len(STRATEGY_ORDER)
     size = int(label.rsplit(":", 1)[1]) if ":" in label else 0  # only to order the rows
-    return (rank, strategy, size, label.count("+"), label,
-            _LANG_RANK.get(lang, len(_LANG_RANK)), lang)  # fmt: skip
+    return (_strategy_rank(strategy), strategy, size, label.count("+"), label,
+            _lang_rank(lang), lang)  # fmt: skip
+
+
+def sort_key(cell: Cell) -> tuple:
+    """The report's order of cells: by study, then as each study's tables order them."""
+    return (cell.study, *_sort_key(cell.local))
 
 
 def plot_few_shot(results: Iterable[Result], path: str | Path) -> Path | None:
     """F1 against n on a log axis, one line per learning curve and test language, and each
     reference configuration on that language as a horizontal line, as the report draws it."""
-    measured = aggregate(results)
+    measured = _flatten(aggregate(results))
     curves = _curve_strategies(measured)
     if not curves:
         return None
@@ -352,7 +415,7 @@ def plot_transfer(results: Iterable[Result], path: str | Path) -> Path | None:
     each cell carries its F1, beyond that (a 40-language matrix) the colours alone, with the
     column labels turned upright and the figure capped at a width that stays readable.
     """
-    measured = {c: m for c, m in aggregate(results).items() if m.size is None}
+    measured = {c: m for c, m in _flatten(aggregate(results)).items() if m.size is None}
     rows = sorted({(s, label) for s, label, _ in measured}, key=lambda k: _sort_key((*k, "")))
     langs = _lang_order({lang for _, _, lang in measured})
     if not rows:
@@ -388,13 +451,11 @@ def _pyplot():
 
 
 def _save(fig, path: str | Path) -> Path:
-    """Save through a temporary file in the same folder, removed on any error."""
-    import io
+    """Save through xner's one writer (a temporary file in the same folder, renamed)."""
+    from xner.writer import write_figure
 
-    from xner.results import write_atomic
-
-    buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png")
-    _pyplot().close(fig)
-    return write_atomic(path, buffer.getvalue())
+    try:
+        return write_figure(fig, path)
+    finally:
+        _pyplot().close(fig)

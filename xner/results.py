@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# OutputError and write_atomic stay importable from here, where older xner had them.
+from xner.writer import OutputError, write_atomic, write_json  # noqa: F401
 
 SCHEMA = 1
 
@@ -51,6 +52,11 @@ class Result:
     # per-sentence counts they and paired comparisons resample (xner.intervals.encode_counts).
     interval: dict | None = None
     sentence_counts: str | None = None
+
+    @property
+    def study(self) -> str:
+        """The study's name: what `profile` holds (results.json keeps that field name)."""
+        return self.profile
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -130,38 +136,6 @@ class ResultsFile:
     expected: list[dict] = field(default_factory=list)  # expected figures the run met
 
 
-class OutputError(OSError):
-    """A file xner cannot write; the message names it and says why, in one line."""
-
-
-def write_atomic(path: str | Path, content: str | bytes) -> Path:
-    """Write `content` to `path` through a temporary file in the same folder, renamed over it:
-    readers never see half a file, and on any error the temporary is removed and the old file
-    (if any) stays as it was. An I/O error is an OutputError naming the file."""
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; results are not
-        os.replace(tmp, path)
-    except OSError as err:
-        raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_results(
     path: str | Path,
     results: Iterable[Result],
@@ -176,7 +150,7 @@ def save_results(
     }
     if expected:
         payload["expected"] = expected
-    return write_atomic(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    return write_json(path, payload)
 
 
 def load_results(path: str | Path) -> ResultsFile:
@@ -193,6 +167,10 @@ def load_results(path: str | Path) -> ResultsFile:
         results = [Result.from_dict(r) for r in payload["results"]]
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path}: malformed results ({err})") from None
-    return ResultsFile(
-        results=results, run=payload.get("run", {}), expected=payload.get("expected", [])
-    )
+    expected = payload.get("expected", [])
+    studies = {r.profile for r in results}
+    if len(studies) == 1:
+        # Files from before expected records named their study: theirs is the results' one.
+        (study,) = studies
+        expected = [{"study": study} | e if "study" not in e else e for e in expected]
+    return ResultsFile(results=results, run=payload.get("run", {}), expected=expected)

@@ -16,21 +16,26 @@ import torch
 
 from xner.align import encode
 from xner.data import concat_languages, few_shot_subset, load_corpus, load_panx
+from xner.identity import ConfigId
 from xner.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.model import load_tokenizer
 from xner.recipe import BUILT_IN_MODELS
-from xner.results import Result, device_name, versions, write_atomic
+from xner.results import Result, device_name, versions
 from xner.runtime import Runtime, resolve
 from xner.strategies import TrainConfig
 from xner.study import Study, StudyError
 from xner.train import StepClock, evaluate, finetune
+from xner.writer import write_json
 
 logger = logging.getLogger(__name__)
 
 
-def code_fingerprint() -> str:
-    """A hash of xner's own source: any code change invalidates cached results."""
-    package = Path(__file__).parent
+PACKAGE = Path(__file__).parent
+
+
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """A hash of xner's own source (every .py file of `package`, by path and content): any
+    code change invalidates cached results."""
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
@@ -178,9 +183,8 @@ class Runner:
     def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
         if self.cache_dir is None or self.max_steps:
             return None
-        name = config.label.replace(":", "-").replace("+", "_")
-        key = self.cache_key(config, seed)[:16]
-        return self.cache_dir / f"{config.strategy}-{name}-seed{seed}-{key}.json"
+        stem = ConfigId.of(self.study.name, config, seed).file_stem
+        return self.cache_dir / f"{stem}-{self.cache_key(config, seed)[:16]}.json"
 
     def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
         """Results of `config` on each of its evaluation languages: cached, or trained now."""
@@ -193,7 +197,7 @@ class Runner:
         results = [self.score(config, seed, lang) for lang in config.eval_langs]
         if cache is not None:
             entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
-            write_atomic(cache, json.dumps(entry, indent=1))
+            write_json(cache, entry, indent=1)
         return results
 
     def training_data(self, config: TrainConfig) -> datasets.DatasetDict:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from xner.identity import ConfigId
 from xner.strategies import TrainConfig
 from xner.synthetic import DEFAULT_SIZES as SYNTHETIC_SIZES
 
@@ -22,8 +23,8 @@ EVAL_WEIGHT = 1 / 3  # a forward pass costs about a third of a training step per
 
 
 def config_key(study: str, config: TrainConfig) -> str:
-    """A configuration's name across processes: `smoke-few-shot-fr:200`."""
-    return f"{study}-{config.strategy}-{config.label}"
+    """A configuration's name across processes: `smoke-few-shot-fr:200` (xner.identity's)."""
+    return ConfigId.of(study, config).name
 
 
 def nominal_rows(data: str) -> dict[str, int]:

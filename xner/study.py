@@ -144,7 +144,7 @@ def matrix_file(path: str | Path, base: str, train: list[str], evals: list[str] 
         "train = [" + ", ".join(f'"{x}"' for x in train) + "]\n"
         f"eval = {targets}\n"
     )
-    from xner.results import write_atomic
+    from xner.writer import write_atomic
 
     return write_atomic(Path(path), text)
 

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from xner import compat
 from xner.intervals import sentence_counts
-from xner.labels import ENTITY_TYPES
+from xner.labels import ENTITY_TYPES, IGNORE
 from xner.metrics import EntityScores, entity_f1, logits_to_tags
 from xner.model import new_model
 from xner.recipe import Recipe
@@ -30,7 +30,7 @@ def _collator(tokenizer, runtime: Runtime):
     if torch.cuda.is_available():
         multiple = 64 if runtime.compile else 8
     return transformers.DataCollatorForTokenClassification(
-        tokenizer, label_pad_token_id=-100, pad_to_multiple_of=multiple
+        tokenizer, label_pad_token_id=IGNORE, pad_to_multiple_of=multiple
     )
 
 
