@@ -37,6 +37,6 @@ datasets.disable_progress_bars()
 @pytest.fixture(scope="session")
 def tokenizer():
     """The offline XLM-R-style tokenizer (trained once per session, about 1.5 s)."""
-    from xner.tiny import tiny_tokenizer
+    from xner.training.tiny import tiny_tokenizer
 
     return tiny_tokenizer()

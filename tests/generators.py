@@ -6,7 +6,7 @@ import string
 
 from hypothesis import strategies as st
 
-from xner.labels import TAGS  # noqa: E402
+from xner.spec.labels import TAGS  # noqa: E402
 
 N_TAGS = len(TAGS)  # O, B-PER, I-PER, B-ORG, I-ORG, B-LOC, I-LOC
 

@@ -1,6 +1,6 @@
 """Word-to-subword label alignment: hand-written cases and properties over arbitrary words.
 
-The property tests compare `xner.align` against two references computed here:
+The property tests compare `xner.data.align` against two references computed here:
 - the tokenizer's own `word_ids()` on the same input, turned into labels by this file's code;
 - a per-word oracle: every word tokenized on its own. For the tiny tokenizer (Metaspace with
   prepend_scheme="always", so every word is pre-tokenized and normalized on its own) the
@@ -29,11 +29,11 @@ from tests.generators import (
     sentences,
     tags,
 )
-from xner.align import LabelLoss, align_labels, encode, encode_counting_loss
-from xner.data import FEATURES, load_panx, read_tsv, write_xtreme
-from xner.labels import IGNORE, TAGS  # noqa: E402 - every non-first subword and every special token
-from xner.model import load_tokenizer
-from xner.tiny import MAX_LENGTH as MODEL_MAX_LENGTH  # noqa: E402 - xner.tiny's tokenizer
+from xner.data.align import LabelLoss, align_labels, encode, encode_counting_loss
+from xner.data.corpora import FEATURES, load_panx, read_tsv, write_xtreme
+from xner.spec.labels import IGNORE, TAGS  # noqa: E402 - every non-first subword and every special token
+from xner.training.model import load_tokenizer
+from xner.training.tiny import MAX_LENGTH as MODEL_MAX_LENGTH  # noqa: E402 - xner.training.tiny's tokenizer
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
@@ -204,10 +204,10 @@ def test_encode_counts_losses_per_split(tokenizer):
 def test_encode_warns_only_when_words_lose_labels(tokenizer, caplog):
     words = ["Paris", "Roma", "Wien", "Bern"]
     max_length = 2 + sum(piece_counts(tokenizer, words[:2]))
-    with caplog.at_level(logging.WARNING, logger="xner.align"):
+    with caplog.at_level(logging.WARNING, logger="xner.data.align"):
         encode_batch(tokenizer, [(words, [1, 2, 3, 4])], None)
     assert not caplog.records
-    with caplog.at_level(logging.WARNING, logger="xner.align"):
+    with caplog.at_level(logging.WARNING, logger="xner.data.align"):
         encode_batch(tokenizer, [(words, [1, 2, 3, 4])], max_length)
     assert len(caplog.records) == 1
     assert "2 of 4 words" in caplog.text
@@ -555,6 +555,6 @@ def test_scripts_align_every_word_to_its_own_tag(tmp_path, script_tokenizers, na
 
 def test_the_tag_order_is_the_reports():
     """The one place the report's tag order is written out in the tests: every other test
-    takes xner.labels.TAGS, and the label ids of every saved model depend on this order."""
+    takes xner.spec.labels.TAGS, and the label ids of every saved model depend on this order."""
     assert TAGS == ("O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC")
     assert IGNORE == -100  # the label PyTorch's cross-entropy ignores by default

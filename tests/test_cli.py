@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.data import write_synthetic_xtreme
+from xner.data.corpora import write_synthetic_xtreme
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_a_second_run_on_a_busy_folder_stops_at_once(data_dir, tmp_path):
     before training anything, and leaves the folder as it was."""
     (tmp_path / "out").mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom xner.output import FolderLock\n"
+        [sys.executable, "-c", "import sys, time\nfrom xner.reporting.output import FolderLock\n"
          "with FolderLock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)",
          str(tmp_path / "out")],
         stdout=subprocess.PIPE, text=True,
@@ -125,8 +125,8 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
     one line naming the file, no temporary left, the files already written intact."""
     script = (
         "import resource, sys\n"
-        "from xner.output import write_run\n"
-        "from xner.results import Result\n"
+        "from xner.reporting.output import write_run\n"
+        "from xner.results.records import Result\n"
         "r = Result(strategy='zero-shot', train_langs=['de'], train_size=1, eval_lang='de',\n"
         "    seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={}, n_test=1, model='m',\n"
         "    data_source='d', train_seconds=1.0, eval_seconds=1.0, versions={}, device='cpu',\n"
@@ -147,14 +147,15 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
 
 
 def _training_worker(pid: int) -> int | None:
-    """The child of `pid` that runs `python -m xner.jobs` (once it runs it: after its exec)."""
+    """The child of `pid` that runs `python -m xner.execution.jobs` (once it runs it: after its
+    exec)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
             argv = (stat.parent / "cmdline").read_bytes().split(b"\0")
         except (OSError, IndexError, ValueError):
             continue  # gone meanwhile
-        if ppid == pid and b"xner.jobs" in argv:
+        if ppid == pid and b"xner.execution.jobs" in argv:
             return int(stat.parent.name)
     return None
 
@@ -209,9 +210,9 @@ def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(t
                                                                              capsys):  # fmt: skip
     """`xner expected` turns a run into expected figures; an [[environment]] variant it prints
     is used exactly where the installed version matches."""
-    from xner.cli import main
-    from xner.expected import load_expected
-    from xner.results import Result, save_results
+    from xner.cli.main import main
+    from xner.results.records import Result, save_results
+    from xner.spec.expected import load_expected
 
     def run(f1):
         r = Result(strategy="zero-shot", train_langs=["de"], train_size=1, eval_lang="fr",

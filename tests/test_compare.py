@@ -7,9 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from xner.cli import main
-from xner.compare import CellComparison, compare_runs
-from xner.intervals import (
+from xner.cli.main import main
+from xner.reporting.compare import CellComparison, compare_runs
+from xner.reporting.output import results_csv
+from xner.reporting.tables import tables
+from xner.results.intervals import (
     Difference,
     bootstrap,
     decode_counts,
@@ -17,9 +19,7 @@ from xner.intervals import (
     rebootstrap,
     sentence_counts,
 )
-from xner.output import results_csv
-from xner.report import tables
-from xner.results import Result, save_results
+from xner.results.records import Result, save_results
 
 
 def test_counts_survive_results_json_and_bad_text_is_named():

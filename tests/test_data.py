@@ -13,7 +13,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from xner.data import (
+from xner.data.corpora import (
     FEATURES,
     PanxFormatError,
     concat_languages,
@@ -26,9 +26,9 @@ from xner.data import (
     write_synthetic_xtreme,
     write_xtreme,
 )
-from xner.hub import HubUnreachableError, hub_call
-from xner.labels import TAGS  # noqa: E402 - REPORT.md's order (tests/test_align.py checks it)
-from xner.languages import source_languages
+from xner.data.hub import HubUnreachableError, hub_call
+from xner.spec.labels import TAGS  # noqa: E402 - REPORT.md's order (tests/test_align.py checks it)
+from xner.spec.languages import source_languages
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release

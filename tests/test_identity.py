@@ -1,17 +1,17 @@
-"""One identity of a case (xner.identity): two studies that share strategy names keep their
+"""One identity of a case (xner.spec.identity): two studies that share strategy names keep their
 own cells in the tables, merge, compare and expected figures."""
 
 import dataclasses
 import json
 
-from xner.cli import main
-from xner.compare import compare_runs
-from xner.identity import CaseId, Cell, ConfigId
-from xner.output import expected_cells, expected_record
-from xner.report import aggregate, tables
-from xner.results import Result, load_results, save_results
-from xner.schedule import config_key
-from xner.study import load_study
+from xner.cli.main import main
+from xner.execution.schedule import config_key
+from xner.reporting.compare import compare_runs
+from xner.reporting.output import expected_cells, expected_record
+from xner.reporting.tables import aggregate, tables
+from xner.results.records import Result, load_results, save_results
+from xner.spec.identity import CaseId, Cell, ConfigId
+from xner.spec.study import load_study
 
 BASE = Result(
     strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang="fr", seed=0, f1=0.5,

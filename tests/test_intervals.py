@@ -1,4 +1,4 @@
-"""Bootstrap and t intervals of entity F1 against seqeval (through xner.metrics.entity_f1),
+"""Bootstrap and t intervals of entity F1 against seqeval (through xner.results.metrics.entity_f1),
 brute-force resampling, hand-worked cases and textbook t quantiles."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.generators import tags
-from xner.intervals import (
+from xner.data.synthetic import tag_pairs
+from xner.results.intervals import (
     Crossover,
     Difference,
     Interval,
@@ -29,9 +30,8 @@ from xner.intervals import (
     suggest_tolerance,
     t_interval,
 )
-from xner.labels import ENTITY_TYPES, TAGS
-from xner.metrics import entity_f1
-from xner.synthetic import tag_pairs
+from xner.results.metrics import entity_f1
+from xner.spec.labels import ENTITY_TYPES, TAGS
 
 # --- inputs ---------------------------------------------------------------------------------
 
@@ -525,7 +525,7 @@ def test_crossover_needs_sizes_and_resamples():
 
 def test_importing_intervals_loads_no_deep_learning_stack():
     code = (
-        "import sys, xner.intervals; "
+        "import sys, xner.results.intervals; "
         "print([m for m in ('torch', 'transformers', 'datasets') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

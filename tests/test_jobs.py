@@ -2,9 +2,9 @@
 
 import pytest
 
-from xner.jobs import Job, visible_gpus, worker_environment
-from xner.runtime import Runtime
-from xner.study import load_study
+from xner.execution.jobs import Job, visible_gpus, worker_environment
+from xner.spec.runtime import Runtime
+from xner.spec.study import load_study
 
 
 def test_worker_k_gets_gpu_k_mod_g_of_the_visible_ones(monkeypatch):

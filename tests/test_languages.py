@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from xner.languages import (
+from xner.spec.languages import (
     BUILT_IN_SOURCES,
     PANX_LANGS,
     SYNTHETIC_LANGS,

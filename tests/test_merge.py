@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from xner.cli import main
-from xner.merge import MergeError, merge_runs
-from xner.results import Result, save_results
+from xner.cli.main import main
+from xner.reporting.merge import MergeError, merge_runs
+from xner.results.records import Result, save_results
 
 VERSIONS = {"xner": "1", "transformers": "5.24.0"}
 RUN = {"versions": VERSIONS, "recipes": {"smoke": {"learning_rate": 0.003}}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xner.metrics import EntityScores, entity_f1, logits_to_tags
+from xner.results.metrics import EntityScores, entity_f1, logits_to_tags
 
 TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
 ID2LABEL = dict(enumerate(TAGS))

@@ -8,8 +8,8 @@ import pytest
 import torch
 import transformers
 
-from xner.labels import TAGS
-from xner.model import load_tokenizer, new_model
+from xner.spec.labels import TAGS
+from xner.training.model import load_tokenizer, new_model
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
@@ -62,14 +62,14 @@ def test_a_missing_local_path_says_so():
 @pytest.mark.parametrize(
     "call",
     [
-        "from xner.model import load_tokenizer; load_tokenizer('xlm-roberta-base')",
-        "from xner.data import load_panx; load_panx('de')",
+        "from xner.training.model import load_tokenizer; load_tokenizer('xlm-roberta-base')",
+        "from xner.data.corpora import load_panx; load_panx('de')",
     ],
 )
 def test_unreachable_hub_gives_advice_not_a_traceback(call):
     env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     code = (
-        "from xner.hub import HubUnreachableError\n"
+        "from xner.data.hub import HubUnreachableError\n"
         f"try:\n    {call}\n"
         "except HubUnreachableError as err:\n    print('MESSAGE', err)\n"
     )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from xner.cli import main
+from xner.cli.main import main
 
 
 def run(tmp_path, name, *args):
@@ -63,9 +63,9 @@ def test_a_job_that_fails_in_its_worker_is_one_line(tmp_path):
     """Past the parent's preflight (run_jobs straight away, as `xner run` calls it after its
     checks): a data folder without the language's files fails inside a real worker process,
     whose reply comes back as one WorkerError line naming the folder, and nothing is cached."""
-    from xner.jobs import Job, WorkerError, run_jobs
-    from xner.runtime import Runtime
-    from xner.study import load_study
+    from xner.execution.jobs import Job, WorkerError, run_jobs
+    from xner.spec.runtime import Runtime
+    from xner.spec.study import load_study
 
     data = tmp_path / "panx"
     data.mkdir()

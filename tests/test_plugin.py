@@ -1,4 +1,4 @@
-"""The pytest plugin (xner.pytest_plugin) end to end, through pytester projects.
+"""The pytest plugin (xner.plugin.hooks) end to end, through pytester projects.
 
 Each project runs the real benchmark module: benchmarks/test_transfer.py is copied into it, so a
 change to that module is what these tests run. Training is stubbed in most: the project's
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.study import load_study
+from xner.spec.study import load_study
 
 pytest_plugins = ["pytester"]
 
@@ -117,9 +117,9 @@ from pathlib import Path
 
 import pytest
 
-from xner.pytest_plugin import STATE
-from xner.results import Result
-from xner.study import load_study
+from xner.plugin.hooks import STATE
+from xner.results.records import Result
+from xner.spec.study import load_study
 
 HERE = Path(__file__).parent
 
@@ -177,10 +177,10 @@ def _heavy_modules_loaded_once():
     import matplotlib.pyplot  # noqa: F401
     import torch  # noqa: F401
 
-    import xner.expected  # noqa: F401
-    import xner.report  # noqa: F401
-    import xner.runner  # noqa: F401
-    import xner.study  # noqa: F401
+    import xner.execution.runner  # noqa: F401
+    import xner.reporting.tables  # noqa: F401
+    import xner.spec.expected  # noqa: F401
+    import xner.spec.study  # noqa: F401
 
 
 def write_fake(pytester, f1=None, actions=None) -> None:
@@ -284,7 +284,7 @@ def test_options_reach_the_study(pytester):
     """--xner-model, --xner-data and --xner-precision go into every training job."""
     pytester.makepyfile(
         """
-        from xner.pytest_plugin import STATE
+        from xner.plugin.hooks import STATE
 
         def test_study(request):
             state = request.config.stash[STATE]
@@ -663,7 +663,7 @@ def test_result_far_above_its_figure_passes_and_is_flagged(project):
 def test_shards_run_each_case_once_and_merge_into_the_full_tables(project):
     """--xner-shard I/N splits by training configuration; `xner merge` of the shards' results
     rebuilds the full run's tables exactly."""
-    from xner.cli import main
+    from xner.cli.main import main
 
     assert run(project, out="full").ret == pytest.ExitCode.OK
     shards = []
@@ -815,8 +815,8 @@ def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
     assert expected["source"].startswith("smoke.toml")
     # ... and met: the case passed, and its F1 lies within smoke.toml's two-sided tolerance.
     result.assert_outcomes(passed=1)
-    from xner.expected import load_expected
-    from xner.results import versions
+    from xner.results.records import versions
+    from xner.spec.expected import load_expected
 
     figures = load_expected(BENCHMARKS / "expected" / "smoke.toml", versions())
     expectation = figures.cells[("few-shot", f"fr:{SMOKE_SIZES[0]}->fr")]
@@ -865,12 +865,12 @@ def test_a_rerun_keeps_the_earlier_records_it_did_not_redo(project):
 def test_both_fronts_build_the_same_job_on_the_same_cache(pytester):
     """pytest and `xner run` reach the same cache entry: for the same study, configuration,
     seed and options they build the same Job (study, runtime, model, data, cache folder)."""
-    from xner.cli import _engine, build_parser
-    from xner.jobs import Job
+    from xner.cli.main import _engine, build_parser
+    from xner.execution.jobs import Job
 
     pytester.makepyfile(
         """
-        from xner.pytest_plugin import STATE
+        from xner.plugin.hooks import STATE
 
         def test_job(request):
             state = request.config.stash[STATE]

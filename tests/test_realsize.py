@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import transformers
 
-from xner.align import encode
-from xner.data import load_panx, synthetic_panx
-from xner.labels import IGNORE, TAGS
-from xner.model import load_tokenizer, new_model
-from xner.realsize import xlmr_base_random_tokenizer
-from xner.recipe import XLMR_BASE_RANDOM, Recipe
-from xner.train import evaluate, finetune
+from xner.data.align import encode
+from xner.data.corpora import load_panx, synthetic_panx
+from xner.spec.labels import IGNORE, TAGS
+from xner.spec.recipe import XLMR_BASE_RANDOM, Recipe
+from xner.training.model import load_tokenizer, new_model
+from xner.training.realsize import xlmr_base_random_tokenizer
+from xner.training.train import evaluate, finetune
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
@@ -87,7 +87,7 @@ def test_the_tokenizer_is_the_same_in_every_build_and_process(tokenizer):
     # Another process with another hash seed: set iteration order must not leak into the ids.
     code = (
         "import hashlib, json\n"
-        "from xner.realsize import xlmr_base_random_tokenizer\n"
+        "from xner.training.realsize import xlmr_base_random_tokenizer\n"
         "vocab = sorted(xlmr_base_random_tokenizer().get_vocab().items())\n"
         "print(hashlib.sha256(json.dumps(vocab).encode()).hexdigest())\n"
     )

@@ -5,9 +5,10 @@ import random
 
 from PIL import Image
 
-from xner.languages import PANX_LANGS
-from xner.report import ANNOTATE_UP_TO, plot_few_shot, plot_transfer, tables
-from xner.results import Result
+from xner.reporting.plots import ANNOTATE_UP_TO, plot_few_shot, plot_transfer
+from xner.reporting.tables import tables
+from xner.results.records import Result
+from xner.spec.languages import PANX_LANGS
 
 
 def result(strategy, train, lang, f1, size=None, reference=None):

@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from xner.data import write_synthetic_xtreme
-from xner.recipe import Recipe
-from xner.runner import Runner
-from xner.strategies import Strategy, TrainConfig
-from xner.study import Study
+from xner.data.corpora import write_synthetic_xtreme
+from xner.execution.runner import Runner
+from xner.spec.recipe import Recipe
+from xner.spec.strategies import Strategy, TrainConfig
+from xner.spec.study import Study
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
@@ -122,7 +122,7 @@ def test_cache_key_follows_xners_code(tmp_path):
     module or a renamed one changes it; the same sources give the same one."""
     import shutil
 
-    from xner.runner import PACKAGE, code_fingerprint
+    from xner.execution.runner import PACKAGE, code_fingerprint
 
     copy = tmp_path / "xner"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))

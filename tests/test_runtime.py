@@ -5,7 +5,8 @@ import platform
 import pytest
 import torch
 
-from xner.runtime import PLAIN, PORTABLE_ENV, Runtime, cpu_share, describe, resolve
+from xner.spec.runtime import PLAIN, PORTABLE_ENV, Runtime, cpu_share, describe
+from xner.training.device import resolve
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release

@@ -1,10 +1,10 @@
-"""Cost estimates, longest-first order and cost-balanced shards (xner.schedule)."""
+"""Cost estimates, longest-first order and cost-balanced shards (xner.execution.schedule)."""
 
 import pytest
 
-from xner.schedule import Shard, assign_shards, config_cost, in_shard, longest_first
-from xner.strategies import TrainConfig
-from xner.study import load_study
+from xner.execution.schedule import Shard, assign_shards, config_cost, in_shard, longest_first
+from xner.spec.strategies import TrainConfig
+from xner.spec.study import load_study
 
 REPORT = load_study("report")
 

@@ -1,9 +1,9 @@
 """Strategies expand into training configurations, and the built-in studies into the report's
 training configurations and benchmark cases."""
 
-from xner.cases import study_cases
-from xner.strategies import Strategy, TrainConfig
-from xner.study import load_study
+from xner.spec.cases import study_cases
+from xner.spec.strategies import Strategy, TrainConfig
+from xner.spec.study import load_study
 
 FOUR = ("de", "fr", "it", "en")
 

@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from xner.runtime import Runtime
-from xner.study import StudyError, built_in_studies, load_study, matrix_file
+from xner.spec.runtime import Runtime
+from xner.spec.study import StudyError, built_in_studies, load_study, matrix_file
 
 EXAMPLE = """\
 description = "English to Italian: zero-shot against three few-shot sizes"
@@ -156,13 +156,18 @@ def test_constants_and_studies_load_without_torch():
     import subprocess
     import sys
 
+    plain = [
+        "xner.spec.cases", "xner.spec.expected", "xner.spec.study", "xner.spec.strategies",
+        "xner.spec.labels", "xner.spec.languages", "xner.spec.recipe", "xner.spec.identity",
+        "xner.spec.runtime", "xner.results.records", "xner.reporting.tables",
+        "xner.reporting.output", "xner.reporting.merge", "xner.reporting.compare", "xner.writer",
+        "xner.execution.schedule", "xner.execution.engine", "xner.execution.jobs",
+    ]  # fmt: skip
     code = (
-        "import sys, xner.cases, xner.expected, xner.report, xner.study, xner.strategies, "
-        "xner.labels, xner.languages, xner.recipe, xner.results, xner.schedule, xner.identity, "
-        "xner.writer, xner.output, xner.merge, xner.compare, xner.engine, xner.jobs; "
+        f"import sys, {', '.join(plain)}; "
         # the report study is read when a table is first ordered, not on import
-        "assert xner.report._report_orders.cache_info().currsize == 0; "
-        "xner.study.load_study('report'); xner.report.tables([]); "
+        "assert xner.reporting.tables._report_orders.cache_info().currsize == 0; "
+        "xner.spec.study.load_study('report'); xner.reporting.tables.tables([]); "
         "heavy = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; "
         "assert not heavy, heavy"
     )

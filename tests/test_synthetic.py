@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from xner.data import FEATURES, synthetic_panx
-from xner.labels import TAGS
-from xner.synthetic import LANGS, synthetic_sentences
+from xner.data.corpora import FEATURES, synthetic_panx
+from xner.data.synthetic import LANGS, synthetic_sentences
+from xner.spec.labels import TAGS
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release

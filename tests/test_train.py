@@ -8,10 +8,10 @@ import pytest
 import torch
 import transformers
 
-from xner.align import encode
-from xner.data import synthetic_panx
-from xner.recipe import Recipe
-from xner.train import evaluate, finetune
+from xner.data.align import encode
+from xner.data.corpora import synthetic_panx
+from xner.spec.recipe import Recipe
+from xner.training.train import evaluate, finetune
 
 # What transformers, tokenizers and datasets do: run on every tox line (tox.ini).
 pytestmark = pytest.mark.release
@@ -104,8 +104,8 @@ def test_checkpoints_are_removed(tokenizer, small, tmp_path, monkeypatch):
 
 
 def test_labels_are_padded_with_minus_100(tokenizer, small):
-    from xner.runtime import Runtime
-    from xner.train import _collator
+    from xner.spec.runtime import Runtime
+    from xner.training.train import _collator
 
     batch = _collator(tokenizer, Runtime())(
         [small["train"][0], small["train"][1], small["train"][2]]
@@ -125,7 +125,7 @@ def test_datasets_stay_untouched_by_training(tokenizer, small):
 def test_eval_sorted_by_length_in_big_batches_scores_the_same(tokenizer, small):
     """The fast runtime's evaluation (length-sorted, batch 256) against the Trainer's (dataset
     order, batch 64): entity F1 is a sum over sentences, so the order cannot move it."""
-    from xner.runtime import PLAIN, Runtime
+    from xner.spec.runtime import PLAIN, Runtime
 
     model = finetune("tiny", tokenizer, small["train"], small["validation"],
                      Recipe(learning_rate=3e-3, epochs=1), progress=False)  # fmt: skip
@@ -141,7 +141,7 @@ def test_eval_sorted_by_length_in_big_batches_scores_the_same(tokenizer, small):
 
 
 def test_max_steps_stops_early_and_the_clock_counts_steps(tokenizer, small):
-    from xner.train import StepClock
+    from xner.training.train import StepClock
 
     clock = StepClock()
     finetune("tiny", tokenizer, small["train"], small["validation"],

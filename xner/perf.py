@@ -22,8 +22,8 @@ import math
 import sys
 import time
 
-from xner.jobs import peak_memory
-from xner.runtime import PLAIN, Runtime
+from xner.execution.jobs import peak_memory
+from xner.spec.runtime import PLAIN, Runtime
 
 RUNTIMES = {"plain": PLAIN, "xner": None}  # None: the study's own runtime
 
@@ -34,11 +34,11 @@ def time_steps(
     """Seconds per optimizer step (first step excluded) and peak memory of `steps` steps."""
     import datasets
 
-    from xner.align import encode
-    from xner.data import load_panx
-    from xner.model import load_tokenizer
-    from xner.runtime import resolve
-    from xner.train import Recipe, StepClock, finetune
+    from xner.data.align import encode
+    from xner.data.corpora import load_panx
+    from xner.training.device import resolve
+    from xner.training.model import load_tokenizer
+    from xner.training.train import Recipe, StepClock, finetune
 
     if steps < 2:
         raise ValueError("time at least 2 steps: the first one is warm-up and not counted")
@@ -84,9 +84,9 @@ def time_suite(
     max_steps: int | None = None,
 ) -> dict:
     """Wall time of a study's (every strategy, seed 0) on `jobs` workers."""
-    from xner.jobs import Job, run_jobs
-    from xner.schedule import config_cost
-    from xner.study import load_study
+    from xner.execution.jobs import Job, run_jobs
+    from xner.execution.schedule import config_cost
+    from xner.spec.study import load_study
 
     study = load_study(study_name, data)
     runtime = RUNTIMES[runtime_name] or study.runtime

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from xner.intervals import bootstrap, sentence_counts
-from xner.labels import ENTITY_TYPES
-from xner.synthetic import tag_pairs
+from xner.data.synthetic import tag_pairs
+from xner.results.intervals import bootstrap, sentence_counts
+from xner.spec.labels import ENTITY_TYPES
 
 SENTENCES = 10_000
 RESAMPLES = 1_000

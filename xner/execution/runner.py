@@ -1,0 +1,289 @@
+"""Running training configurations: data prepared once per session, finished configurations
+cached on disk under a key of everything that can move their figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import datasets
+import torch
+
+from xner.data.align import encode
+from xner.data.corpora import concat_languages, few_shot_subset, load_corpus, load_panx
+from xner.results.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
+from xner.results.records import Result, versions
+from xner.spec.identity import ConfigId
+from xner.spec.recipe import BUILT_IN_MODELS
+from xner.spec.runtime import Runtime
+from xner.spec.strategies import TrainConfig
+from xner.spec.study import Study, StudyError
+from xner.training.device import device_name, resolve
+from xner.training.model import load_tokenizer
+from xner.training.train import StepClock, evaluate, finetune
+from xner.writer import write_json
+
+logger = logging.getLogger(__name__)
+
+
+PACKAGE = Path(__file__).parents[1]  # xner/, every layer
+
+
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """A hash of xner's own source (every .py file of `package`, by path and content): any
+    code change invalidates cached results."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _source_fingerprint(source: str) -> str:
+    """For a local folder, every file's name, size and modification time; else the name."""
+    path = Path(source)
+    if source in ("hub", "synthetic", *BUILT_IN_MODELS) or not path.is_dir():
+        return source
+    stats = sorted(
+        (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in path.rglob("*")
+        if p.is_file()
+    )
+    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
+
+
+CACHE_SCHEMA = 1
+
+
+def read_cache(path: Path) -> list[Result] | None:
+    """A cache entry's results, or None after moving an unreadable one aside.
+
+    An entry torn by a crash or a full disk, one from another xner (no or another schema)
+    or one that is not xner's at all is not an error: it is moved to `<name>.unreadable`
+    (kept, not deleted, for a look), a warning names it, and its configuration trains again.
+    """
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entry, dict) or entry.get("schema") != CACHE_SCHEMA:
+            found = entry.get("schema") if isinstance(entry, dict) else type(entry).__name__
+            raise ValueError(f"cache schema {found!r}, this xner reads {CACHE_SCHEMA}")
+        return [Result.from_dict(r) for r in entry["results"]]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
+        aside = path.with_name(path.name + ".unreadable")
+        path.replace(aside)
+        logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
+                       path, err, aside.name)  # fmt: skip
+        return None
+
+
+def preflight(study: Study, model: str | None = None, data: str | None = None) -> None:
+    """Resolve the model's tokenizer and every language's data now, so that a wrong name, path,
+    file or few-shot size stops a run before its first training rather than after some
+    finished. What xner builds itself (the tiny and random models, synthetic data, whose
+    sizes the study file's check knows) cannot be wrong."""
+    model, data = model or study.model, str(data or study.data)
+    if model not in BUILT_IN_MODELS:
+        load_tokenizer(model)
+    if data == "synthetic":
+        return
+    train_rows = {}
+    for lang in study.langs():
+        rows = load_panx(lang, data)["train"].num_rows
+        train_rows[lang] = int(rows * (study.fractions or {}).get(lang, 1.0))
+    for name, strategy in study.strategies.items():
+        for train in strategy.train_sets:
+            available = sum(train_rows[lang] for lang in train)
+            for size in strategy.sizes:
+                if size is not None and size > available:
+                    raise StudyError(
+                        f"{study.source}: strategies.{name}: few-shot size {size} is larger "
+                        f"than the {available} training sentences of {'+'.join(train)} in "
+                        f"{data!r}"
+                    )
+
+
+@dataclass(frozen=True)
+class FineTuned:
+    """A fine-tuned model with what its results report about the training."""
+
+    model: torch.nn.Module
+    train_size: int
+    seconds: float
+    steps: int = 0
+    seconds_per_step: float = 0.0
+
+
+class Runner:
+    """Trains and scores configurations of one study with one model and data source."""
+
+    def __init__(
+        self,
+        study: Study,
+        model: str | None = None,
+        data: str | None = None,
+        cache_dir: str | Path | None = None,
+        force: bool = False,
+        progress: bool = True,
+        runtime: Runtime | None = None,
+        max_steps: int | None = None,
+    ):
+        """`max_steps` cuts every training short after that many steps, for timing only:
+        its figures mean nothing, so such a run caches nothing."""
+        self.study = study
+        self.max_steps = max_steps
+        self.runtime = runtime or study.runtime
+        self.model = model or study.model
+        self.data = str(data or study.data)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.force = force
+        self.progress = progress
+        self._encoded: dict[str, datasets.DatasetDict] = {}
+        self.trained_labels: list[str] = []  # configurations trained (not cached) here
+        self._last: tuple[tuple[TrainConfig, int], FineTuned] | None = None
+
+    @cached_property
+    def resolved_runtime(self) -> dict:
+        """The runtime as it applies in this process (precision, threads, ...)."""
+        return resolve(self.runtime)
+
+    @cached_property
+    def tokenizer(self):
+        return load_tokenizer(self.model)
+
+    def encoded(self, lang: str) -> datasets.DatasetDict:
+        """The study's corpus for `lang`, encoded once per session."""
+        if lang not in self._encoded:
+            corpus = load_corpus([lang], self.data, self.study.fractions)
+            self._encoded[lang] = encode(corpus[lang], self.tokenizer)
+        return self._encoded[lang]
+
+    def cache_key(self, config: TrainConfig, seed: int) -> str:
+        """Hash of every input that can move the configuration's figures."""
+        inputs = {
+            "config": asdict(config),
+            "seed": seed,
+            "study": self.study.name,
+            "model": self.model,
+            "model_files": _source_fingerprint(self.model),
+            "data": self.data,
+            "data_files": _source_fingerprint(self.data),
+            "fractions": dict(self.study.fractions or {}),
+            "recipe": asdict(self.study.recipe),
+            "runtime": self.resolved_runtime,
+            "code": code_fingerprint(),
+            "versions": versions(),
+            "device": device_name(),
+        }
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+    def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
+        if self.cache_dir is None or self.max_steps:
+            return None
+        stem = ConfigId.of(self.study.name, config, seed).file_stem
+        return self.cache_dir / f"{stem}-{self.cache_key(config, seed)[:16]}.json"
+
+    def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
+        """Results of `config` on each of its evaluation languages: cached, or trained now."""
+        cache = self._cache_path(config, seed)
+        if cache is not None and cache.exists() and not self.force:
+            cached = read_cache(cache)
+            if cached is not None:
+                logger.info("%s seed %d: cached in %s", config.label, seed, cache)
+                return cached
+        results = [self.score(config, seed, lang) for lang in config.eval_langs]
+        if cache is not None:
+            entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
+            write_json(cache, entry, indent=1)
+        return results
+
+    def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
+        """Encoded train and validation splits of `config`."""
+        if len(config.train_langs) == 1:
+            data = self.encoded(config.train_langs[0])
+        else:
+            data = concat_languages(
+                {lang: self.encoded(lang) for lang in config.train_langs}, config.train_langs
+            )
+        if config.size is not None:
+            data = datasets.DatasetDict(
+                train=few_shot_subset(data["train"], config.size), validation=data["validation"]
+            )
+        return data
+
+    def fine_tune(self, config: TrainConfig, seed: int = 0) -> FineTuned:
+        """The fine-tuned model of `config`; the last one is kept, as its evaluations follow."""
+        key = (config, seed)
+        if self._last is None or self._last[0] != key:
+            self._last = None  # free the previous model before training the next
+            data = self.training_data(config)
+            start = time.perf_counter()
+            clock = StepClock()
+            model = finetune(
+                self.model,
+                self.tokenizer,
+                data["train"],
+                data["validation"],
+                self.study.recipe,
+                seed=seed,
+                progress=self.progress,
+                description=f"{self.study.name} {config.label} seed {seed}",
+                runtime=self.runtime,
+                callbacks=[clock],
+                max_steps=self.max_steps,
+            )
+            seconds = time.perf_counter() - start
+            self.trained_labels.append(config.label)
+            self._last = (
+                key,
+                FineTuned(
+                    model, data["train"].num_rows, seconds, clock.steps, clock.seconds_per_step
+                ),
+            )
+        return self._last[1]
+
+    def score(self, config: TrainConfig, seed: int, lang: str) -> Result:
+        """The Result of `config` (trained if need be) on `lang`'s test split."""
+        trained = self.fine_tune(config, seed)
+        test = self.encoded(lang)["test"]
+        start = time.perf_counter()
+        scores = evaluate(trained.model, self.tokenizer, test, self.study.recipe, self.runtime)
+        return Result(
+            strategy=config.strategy,
+            train_langs=list(config.train_langs),
+            train_size=trained.train_size,
+            eval_lang=lang,
+            seed=seed,
+            f1=scores.f1,
+            precision=scores.precision,
+            recall=scores.recall,
+            per_type=scores.per_type,
+            n_test=test.num_rows,
+            model=self.model,
+            data_source=self.data,
+            train_seconds=round(trained.seconds, 3),
+            train_steps=trained.steps,
+            seconds_per_step=round(trained.seconds_per_step, 5),
+            eval_seconds=round(time.perf_counter() - start, 3),
+            versions=versions(),
+            device=device_name(),
+            config=config.label,
+            profile=self.study.name,
+            size=config.size,
+            reference=getattr(self.study.strategies.get(config.strategy), "reference", None),
+            interval=_interval(scores.sentence_counts),
+            sentence_counts=encode_counts(scores.sentence_counts),
+            strategy_version=config.version,
+            runtime=self.resolved_runtime,
+        )
+
+
+def _interval(counts) -> dict | None:
+    """The default bootstrap interval (1,000 resamples, seed 0); other settings are derived
+    from the stored counts when a run's files are written."""
+    intervals = bootstrap(counts, BOOTSTRAP_RESAMPLES)
+    return intervals.to_dict() if intervals is not None else None

@@ -1,0 +1,785 @@
+"""pytest plugin: options, the `xner_bench` fixture, and the report's tables and plots.
+
+Hooks only; the state lives in one `XnerSession` in `config.stash`. Results travel from the
+test (on whichever pytest-xdist worker) to the controller as `user_properties` of the test's
+report, so every worker's results reach the tables, and the controller rewrites the result
+files after each one, so a crash or Ctrl-C keeps what finished.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+from xner.spec.recipe import BOOTSTRAP_RESAMPLES
+from xner.spec.runtime import PRECISIONS
+
+RESULT_PROPERTY = "xner_result"
+# The markers the plugin registers (pyproject.toml registers none of them: one source).
+MARKERS = {
+    "gpu": "the report study (xlm-roberta-base); needs CUDA",
+    "smoke": "the CPU study (tiny model, synthetic PAN-X)",
+    "perf": "speed benchmarks (benchmarks/perf), run on purpose: pytest benchmarks/perf -m perf",
+    "xner_strategy(name)": "the test runs the cases of this strategy; without a name, of every "
+    "strategy no other test of its module takes",
+}
+
+
+@dataclass
+class Record:
+    """One measured case as the controller received it."""
+
+    nodeid: str
+    result: dict
+    expected: dict | None = None
+
+
+@dataclass
+class XnerSession:
+    """Everything the plugin keeps for one pytest session."""
+
+    config: pytest.Config
+    results_dir: Path
+    seeds: list[int]
+    model: str | None
+    data: str | None
+    compare_path: Path | None
+    compare_fail: float
+    studies: dict = field(default_factory=dict)  # name -> xner.spec.study.Study whose cases run
+    unsuited: dict = field(default_factory=dict)  # built-in study -> why --xner-data fails it
+    require_expected: bool = False
+    bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
+    compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
+    precision: str | None = None
+    compile: bool | None = None
+    shard: object = None  # xner.execution.schedule.Shard, or None for every case
+    baseline: list | None = None  # the --xner-compare run, read once before any case
+    records: list[Record] = field(default_factory=list)
+    outcomes: dict = field(default_factory=dict)  # xner.spec.identity.ConfigId -> its Results
+    engine: object = (
+        None  # xner.execution.engine.Engine: training, cache and files, as `xner run`'s
+    )
+    trained: dict = field(default_factory=dict)  # ConfigId -> trained (True) or cached, as
+    # the workers reported it
+    regressions: list[str] = field(default_factory=list)
+    expected_files: dict = field(default_factory=dict)  # path -> xner.spec.expected.Expected
+    written: list[Path] = field(default_factory=list)
+    write_error: str | None = None  # the first result file that could not be written
+    lock: object = None  # the xner.reporting.output.FolderLock on results_dir, on the controller
+    timed: set = field(default_factory=set)  # ConfigIds whose training has a row
+
+    @property
+    def is_worker(self) -> bool:
+        return hasattr(self.config, "workerinput")
+
+    def worker_slot(self) -> tuple[int, int]:
+        """(this process's index, number of processes training): gw3 of -n 8 is (3, 8)."""
+        if not self.is_worker:
+            return 0, 1
+        info = self.config.workerinput
+        return int(info["workerid"].lstrip("gw") or 0), int(info.get("workercount", 1))
+
+    def job(self, study: str, config, seed: int):
+        """The xner.execution.jobs.Job that trains `config` of `study` with this session's
+        options."""
+        return self.engine.job(self.studies[study], config, seed)
+
+    def score(self, study: str, config, seed: int, lang: str):
+        """The Result of `config` on `lang`: from the cache, or trained (once per process,
+        with every evaluation language) in this process's worker, the first time a case of
+        it asks; through the same engine as `xner run`."""
+        from xner.spec.identity import ConfigId
+
+        key = ConfigId.of(study, config, seed)
+        if key not in self.outcomes:
+            from xner.results.records import Result
+
+            outcome = self.engine.run(self.job(study, config, seed), study)
+            self.outcomes[key] = [Result.from_dict(r) for r in outcome.results]
+        return next(r for r in self.outcomes[key] if r.eval_lang == lang)
+
+    def hold_folder(self) -> None:
+        """Take the results folder for this session, as `xner run` does, before anything
+        trains: a second session on it stops at once, naming the process that holds it,
+        instead of interleaving its result files with this one's."""
+        if self.lock is not None:
+            return
+        from xner.reporting.output import FolderLock, check_writable
+
+        try:
+            self.lock = FolderLock(check_writable(self.results_dir)).__enter__()
+        except OSError as err:
+            raise pytest.UsageError(f"xner: {err}") from None
+
+    def release_folder(self) -> None:
+        if self.lock is not None:
+            self.lock.__exit__(None, None, None)
+            self.lock = None
+
+    def results(self):
+        """This session's Results (with --xner-bootstrap's intervals)."""
+        from xner.results.records import Result
+
+        results = [Result.from_dict(r.result) for r in self.records]
+        if self.bootstrap != BOOTSTRAP_RESAMPLES:
+            from xner.results.intervals import rebootstrap
+
+            results = rebootstrap(results, self.bootstrap)
+        return results
+
+    def folder_records(self):
+        """The results folder's records once this session's are in: the earlier run's that
+        this session did not redo, and this session's (xner.execution.engine.Engine.records)."""
+        from xner.results.records import Result
+
+        session = [Result.from_dict(r.result) for r in self.records]
+        return self.engine.folder_records(session, self.expected(), self.bootstrap)
+
+    def trained_summary(self) -> str | None:
+        """`trained 7 configuration(s), 1 from cache`, from what every process reported
+        (None where nothing reported: no case trained through the engine)."""
+        from xner.execution.engine import trained_summary
+
+        return trained_summary(self.trained) if self.trained else None
+
+    def expected(self) -> list[dict]:
+        """Expected-figure records of the measured cells, as results.json keeps them."""
+        from xner.reporting.output import expected_record
+        from xner.results.records import Result
+
+        return [
+            expected_record(Result.from_dict(r.result), r.expected)
+            for r in self.records
+            if r.expected is not None
+        ]
+
+    def suspects(self) -> list[str]:
+        return [
+            f"{r.nodeid}: F1 {r.result['f1']:.4f} is far above the expected "
+            f"{r.expected['f1']:.4f}{' (' + r.expected['why'] + ')' if r.expected['why'] else ''}"
+            for r in self.records
+            if r.expected is not None and r.expected.get("suspect")
+        ]
+
+    @cached_property
+    def run_facts(self) -> dict:
+        from xner.execution.engine import run_facts
+
+        return run_facts() | {
+            "seeds": self.seeds,
+            "model": self.model,
+            "data": self.data,
+            "studies": {name: study.source for name, study in self.studies.items()},
+            "recipes": {name: asdict(study.recipe) for name, study in self.studies.items()},
+            "shard": str(self.shard) if self.shard else None,
+        }
+
+    def write_results(self, plots: bool = False) -> None:
+        """Every file of the run, through xner's one writer; plots only at the end."""
+        from xner.results.records import Result
+
+        session = [Result.from_dict(r.result) for r in self.records]
+        self.written = self.engine.write(
+            session, self.run_facts, self.expected(), self.baseline, plots=plots,
+            resamples=self.bootstrap,
+        )  # fmt: skip
+
+    def compare(self) -> None:
+        """Cells whose F1 fell by more than the allowance against the saved run and, where
+        both scored the same test sentences, significantly so by a paired bootstrap."""
+        if self.baseline is None:
+            return
+        from xner.reporting.compare import compare_runs
+
+        comparisons = compare_runs(self.baseline, self.results(), max(self.bootstrap, 1))
+        several = len({c.cell.study for c in comparisons}) > 1  # then each line names its own
+        for c in comparisons:
+            if c.fell(self.compare_fail, plain=self.compare_plain):
+                paired = f"; paired bootstrap {c.difference}" if c.difference else ""
+                study = f"{c.cell.study} " if several else ""
+                self.regressions.append(
+                    f"{study}{c.cell.strategy} {c.cell.key}: F1 {c.after:.4f}, was {c.before:.4f} "
+                    f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired})"
+                )
+
+
+STATE = pytest.StashKey[XnerSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("xner", "xner cross-lingual NER benchmarks")
+    group.addoption(
+        "--xner-model",
+        help="hub name or save_pretrained folder; overrides the study's model",
+    )
+    group.addoption(
+        "--xner-data", help="'hub', 'wikiann', 'synthetic' or a folder; overrides the study's data"
+    )
+    group.addoption(
+        "--xner-study",
+        action="append",
+        metavar="NAME_OR_FILE",
+        help="the study whose cases the benchmarks run: a built-in one or a study file; "
+        "repeatable (default: every built-in study, each selected by its marker)",
+    )
+    group.addoption(
+        "--xner-require-expected",
+        action="store_true",
+        help="fail a case that has no expected figure (default: report it as measured)",
+    )
+    group.addoption(
+        "--xner-results", default="results", help="folder for tables and result files (results/)"
+    )
+    group.addoption(
+        "--xner-seeds",
+        default="0",
+        help="comma-separated seeds; each configuration runs once per seed (default 0)",
+    )
+    group.addoption("--xner-compare", help="a saved results.json to compare every cell with")
+    group.addoption(
+        "--xner-compare-plain",
+        action="store_true",
+        help="fail on any fall beyond --xner-compare-fail, significant or not (default: only "
+        "a significant one, by a paired bootstrap on the same test sentences)",
+    )
+    group.addoption(
+        "--xner-bootstrap",
+        type=int,
+        default=BOOTSTRAP_RESAMPLES,
+        metavar="N",
+        help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
+        "0: none)",
+    )
+    group.addoption(
+        "--xner-compare-fail",
+        type=float,
+        default=0.01,
+        help="fail the session where F1 fell by more than this against --xner-compare, and "
+        "significantly (0.01)",
+    )
+    group.addoption(
+        "--xner-precision",
+        choices=PRECISIONS,
+        help="auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default)",
+    )
+    group.addoption(
+        "--xner-compile",
+        action="store_true",
+        default=None,
+        help="torch.compile the model in every training",
+    )
+    group.addoption(
+        "--xner-shard",
+        metavar="I/N",
+        help="run only shard I of N: a deterministic, cost-balanced share of the training "
+        "configurations; combine the shards' results.json with `xner merge`",
+    )
+    group.addoption(
+        "--xner-cache",
+        metavar="DIR",
+        help="folder of the training cache, shared with `xner run --cache` (default: "
+        "cache/ in --xner-results); a rerun trains only what it lacks",
+    )
+    group.addoption(
+        "--xner-force",
+        action="store_true",
+        help="retrain every configuration, ignoring the cache (and replacing its entries)",
+    )
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise pytest.UsageError(f"--xner-seeds wants comma-separated integers: {text!r}") from None
+    if not seeds:
+        raise pytest.UsageError("--xner-seeds names no seed")
+    return seeds
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{marker}: {meaning}")
+    studies, unsuited = _studies(config)
+    if config.getoption("xner_bootstrap") < 0:
+        raise pytest.UsageError("--xner-bootstrap wants 0 (no intervals) or more resamples")
+    for study in studies.values():
+        if study.mark:
+            config.addinivalue_line("markers", f"{study.mark}: cases of the {study.name} study")
+    compare = config.getoption("xner_compare")
+    baseline = None
+    if compare is not None:
+        # Read now: the run may overwrite this very file, and a bad file should stop the
+        # session before anything trains.
+        from xner.results.records import load_results
+
+        if not Path(compare).is_file():
+            raise pytest.UsageError(f"--xner-compare: no file {compare!r}")
+        try:
+            baseline = load_results(compare).results
+        except (OSError, ValueError) as err:
+            raise pytest.UsageError(f"--xner-compare: {err}") from None
+    state = config.stash[STATE] = XnerSession(
+        config=config,
+        results_dir=Path(config.getoption("xner_results")),
+        seeds=_seeds(config.getoption("xner_seeds")),
+        model=config.getoption("xner_model"),
+        data=config.getoption("xner_data"),
+        compare_path=Path(compare) if compare else None,
+        compare_fail=config.getoption("xner_compare_fail"),
+        precision=config.getoption("xner_precision"),
+        compile=config.getoption("xner_compile"),
+        shard=_shard(config.getoption("xner_shard")),
+        baseline=baseline,
+        studies=studies,
+        unsuited=unsuited,
+        require_expected=config.getoption("xner_require_expected"),
+        bootstrap=config.getoption("xner_bootstrap"),
+        compare_plain=config.getoption("xner_compare_plain"),
+    )
+    from xner.execution.engine import Engine
+
+    state.engine = Engine(
+        state.results_dir, config.getoption("xner_cache"), config.getoption("xner_force"),
+        state.model, state.data, state.precision, state.compile, slot=state.worker_slot(),
+    )  # fmt: skip
+    if not config.stash[STATE].is_worker:
+        config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With -n (xdist's `load` or `loadgroup`), hand out work a training configuration at a
+    time: its cases stay on one worker, so it trains once, and configurations go out in
+    collection order, which xner sorts longest first.
+
+    xdist's own `loadgroup` would group by `xdist_group` marks, but it does so by editing node
+    ids, which pytest 9.2 no longer lets it do (pytest-xdist issue 1386): the cases were
+    silently scattered and every worker trained every configuration. The scope here comes from
+    the case id itself (`test_full[smoke-all->de]` is in `test_full[smoke-all]`).
+    """
+    if config.option.dist not in ("load", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ConfigurationScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return configuration_scope(nodeid)
+
+    config.option.loadscopereorder = False  # keep xner's order, not largest group first
+    return ConfigurationScheduling(config, log)
+
+
+def configuration_scope(nodeid: str) -> str:
+    """A benchmark case's node id without its evaluation language; any other test's node id."""
+    head, bracket, params = nodeid.partition("[")
+    if not bracket or "->" not in params:
+        return nodeid
+    return head + bracket + re.sub(r"->[^\]\-]+", "", params)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return
+    if state.engine is not None:
+        state.engine.close()
+    state.release_folder()  # after the last write of the result files (pytest_sessionfinish)
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """Under -n the controller collects nothing itself: it takes the results folder as soon
+    as a worker has collected benchmark cases, before any case is handed out to run."""
+    state = node.config.stash[STATE]
+    if state.lock is None and _has_cases(state, ids):
+        state.hold_folder()
+
+
+def _has_cases(state: XnerSession, nodeids: list[str]) -> bool:
+    """Whether any of `nodeids` is a benchmark case's: its parameters end in a case's id."""
+    from xner.spec.cases import study_cases
+
+    cases = {
+        str(case)
+        for study in state.studies.values()
+        for strategy in study.strategies
+        for named in (False, True)
+        for case in study_cases(study, strategy, named_by_strategy=named)
+    }
+    params = (nodeid.partition("[")[2].rstrip("]") for nodeid in nodeids)
+    return any(re.sub(r"-seed-?\d+$", "", p) in cases for p in params)
+
+
+def _studies(config: pytest.Config) -> tuple[dict, dict]:
+    """The studies whose cases the benchmark modules run, checked now: a bad study file is a
+    usage error naming the file and the key, before anything is collected or trained. Also
+    returns, per built-in study that --xner-data does not suit, why (an error only if its
+    cases run)."""
+    from xner.spec.study import StudyError, built_in_studies, load_study
+
+    chosen, data = config.getoption("xner_study"), config.getoption("xner_data")
+    studies, unsuited = [], {}
+    for name in chosen or built_in_studies():
+        try:
+            studies.append(load_study(name, data))
+        except StudyError as err:
+            if chosen or data is None:
+                raise pytest.UsageError(f"--xner-study: {err}") from None
+            # A built-in study that --xner-data does not suit (the report's few-shot sizes
+            # on synthetic data) only matters if its cases run: _preflight says so then.
+            studies.append(load_study(name))
+            unsuited[name] = str(err)
+    by_name = {}
+    for study in studies:
+        if study.name in by_name:
+            raise pytest.UsageError(
+                f"--xner-study: two studies are named {study.name!r} ({study.source}, "
+                f"{by_name[study.name].source}); rename one file"
+            )
+        by_name[study.name] = study
+    return by_name, unsuited
+
+
+def _shard(text: str | None):
+    if text is None:
+        return None
+    from xner.execution.schedule import Shard
+
+    try:
+        return Shard.parse(text)
+    except ValueError as err:
+        raise pytest.UsageError(f"--xner-shard: {err}") from None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    state = metafunc.config.stash[STATE]
+    if "case" in metafunc.fixturenames and metafunc.definition.get_closest_marker("xner_strategy"):
+        metafunc.parametrize("case", _case_params(state, metafunc))
+    seeds = state.seeds
+    # One seed keeps the case ids plain (test_zero_shot[smoke-de->fr]).
+    if "xner_seed" in metafunc.fixturenames and len(seeds) > 1:
+        metafunc.parametrize("xner_seed", seeds, ids=[f"seed{s}" for s in seeds])
+
+
+def _case_params(state: XnerSession, metafunc: pytest.Metafunc) -> list:
+    """pytest params of the cases a test marked `xner_strategy` runs, in every selected study,
+    each with its study's marker. A test marked without a name takes the strategies that no
+    other test of its module names, so a study's own strategies still get cases."""
+    from xner.spec.cases import study_cases
+
+    marker = metafunc.definition.get_closest_marker("xner_strategy")
+    named = {
+        m.args[0]
+        for item in vars(metafunc.module).values()
+        for m in getattr(item, "pytestmark", [])
+        if m.name == "xner_strategy" and m.args
+    }
+    params = []
+    for study in state.studies.values():
+        if marker.args:
+            wanted, catch_all = [s for s in marker.args if s in study.strategies], False
+        else:
+            wanted, catch_all = [s for s in study.strategies if s not in named], True
+        marks = [getattr(pytest.mark, study.mark)] if study.mark else []
+        for strategy in wanted:
+            for case in study_cases(study, strategy, named_by_strategy=catch_all):
+                params.append(pytest.param(case, id=str(case), marks=marks))
+    return params
+
+
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: torch only if gpu cases remain
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _drop_empty_parameter_sets(config, items)
+    _order_and_shard(config, items)
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu_items:
+        import torch
+
+        if not torch.cuda.is_available():
+            skip = pytest.mark.skip(
+                reason="gpu: CUDA is not available here; the report study fine-tunes "
+                "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU study)"
+            )
+            for item in gpu_items:
+                item.add_marker(skip)
+    runnable = [item for item in items if not item.get_closest_marker("skip")]
+    state = config.stash[STATE]
+    # The results folder is this session's before anything trains; under -n the controller
+    # takes it once the workers have collected (pytest_xdist_node_collection_finished).
+    if not state.is_worker and not config.option.collectonly and any(map(_case_of, runnable)):
+        state.hold_folder()
+    _preflight(config, runnable)
+
+
+def _drop_empty_parameter_sets(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A benchmark test whose strategy the selected studies do not have (test_full under a
+    study without `full`) is deselected, not reported as an empty parameter set."""
+    empty = [
+        item for item in items
+        if item.get_closest_marker("xner_strategy") and _case_of(item) is None
+    ]  # fmt: skip
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
+
+
+def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Before the first training: the results folder takes files, and the model and data of
+    every study about to run resolve. A failure is a usage error naming what and why."""
+    cases = [case for case in map(_case_of, items) if case is not None]
+    if not cases:
+        return
+    from xner.data.hub import HubUnreachableError
+    from xner.execution.runner import preflight
+    from xner.reporting.output import check_writable
+
+    state = config.stash[STATE]
+    try:
+        check_writable(state.results_dir)
+        check_writable(state.engine.cache_dir)
+        for name in dict.fromkeys(case.study for case in cases):
+            if name in state.unsuited:
+                raise ValueError(f"--xner-data: {state.unsuited[name]}")
+            strategies = list(dict.fromkeys(c.config.strategy for c in cases if c.study == name))
+            preflight(state.studies[name].select(strategies), state.model)
+    except (OSError, ValueError, KeyError, HubUnreachableError) as err:
+        raise pytest.UsageError(f"xner: {err}") from None
+
+
+def _case_of(item: pytest.Item):
+    """The xner.spec.cases.BenchCase a benchmark item runs, or None for any other test."""
+    from xner.spec.cases import BenchCase
+
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec is not None else None
+    return case if isinstance(case, BenchCase) else None
+
+
+def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Benchmark cases longest training first (after every other test), and only the cases
+    of this session's shard. Deterministic, so every xdist worker collects the same list."""
+    cases = {item: _case_of(item) for item in items if _case_of(item) is not None}
+    if not cases:
+        return
+    from xner.execution.schedule import config_cost, config_key, in_shard, longest_first
+
+    state = config.stash[STATE]
+    costs, key_of = {}, {}
+    for item, case in cases.items():
+        study = state.studies[case.study]
+        key_of[item] = key = config_key(case.study, case.config)
+        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
+    keep = in_shard(costs, state.shard)
+    deselected = [item for item in items if item in key_of and key_of[item] not in keep]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    rank = {key: i for i, key in enumerate(longest_first(costs))}
+    items[:] = sorted(
+        (item for item in items if item not in deselected),
+        key=lambda item: rank[key_of[item]] if item in key_of else -1,
+    )
+
+
+class Bench:
+    """What a benchmark case uses: run its case, record the result, check it."""
+
+    def __init__(self, request: pytest.FixtureRequest, benchmark, seed: int):
+        self.request = request
+        self.benchmark = benchmark
+        self.seed = seed
+        self.state: XnerSession = request.config.stash[STATE]
+
+    def run(self, case):
+        """Train (once per configuration and seed) and score `case`, and time both.
+
+        Training and every evaluation of a configuration run together in the training worker,
+        which times each. pytest-benchmark gets those times, not the round trip to the worker:
+        this case's row, in the group `eval`, is its evaluation; the case that asked for the
+        training adds a row for it, named after the configuration (`test_zero_shot[smoke-de]`),
+        in the group `train`. The Result has both times too.
+        """
+        key = case.configuration(self.seed)
+        result = self.state.score(case.study, case.config, self.seed, case.lang)
+        training = {
+            "train_seconds": result.train_seconds,
+            "train_steps": result.train_steps,
+            "seconds_per_step": result.seconds_per_step,
+        }
+        if key not in self.state.timed:
+            self.state.timed.add(key)
+            row = configuration_scope(self.request.node.nodeid)
+            _record(self.benchmark, "train", result.train_seconds, training, row=row)
+        evaluation = {"f1": result.f1, "eval_seconds": result.eval_seconds, **training}
+        _record(self.benchmark, "eval", result.eval_seconds, evaluation)
+        return result
+
+    def expectation(self, case, folder: str | Path):
+        """The expected figure of `case`: from `<study file>.expected.toml` beside a study
+        file or `folder/<study>.toml` (the installed versions pick an [[environment]]
+        variant). None when the study has no file: the case is reported as measured, unless
+        --xner-require-expected asks for one."""
+        from xner.results.records import versions
+        from xner.spec.expected import expected_file, load_expected
+
+        study = self.state.studies[case.study]
+        path = expected_file(study, folder)
+        if path is None:
+            if self.state.require_expected:
+                pytest.fail(
+                    f"{case}: no expected figures for study {study.name!r} (looked for "
+                    f"{study.name}.toml in {folder}"
+                    + (f" and {Path(study.source).with_suffix('.expected.toml')}" if
+                       study.ref != study.name else "") + ")",
+                    pytrace=False,
+                )  # fmt: skip
+            return None
+        cache = self.state.expected_files
+        if path not in cache:
+            cache[path] = load_expected(path, versions())
+        return cache[path].for_case(case)
+
+    def check(self, case, result, expectation) -> None:
+        """Record `result` beside its expected figure (None: measured only), then assert it
+        meets it."""
+        expected = None
+        if expectation is not None:
+            expected = {
+                "f1": expectation.f1,
+                "why": expectation.why,
+                "source": expectation.source,
+                "suspect": expectation.suspect(result.f1),
+            }
+        # Whether its configuration trained or came from the cache travels with it, from
+        # whichever xdist worker ran it, for the session's `trained N, M from cache` line.
+        trained = self.state.engine.trained.get(case.configuration(self.seed))
+        self.request.node.user_properties.append(
+            (RESULT_PROPERTY, {"result": result.to_dict(), "expected": expected,
+                               "trained": trained})
+        )  # fmt: skip
+        if expectation is None:
+            return
+        failure = expectation.failure(result.f1)
+        if failure:
+            pytest.fail(f"{case}: {failure}", pytrace=False)
+
+
+class _Measured:
+    """pytest-benchmark's clock for a time measured where the work ran (the training
+    worker): it reads 0 before the timed call and the measured seconds after it."""
+
+    __name__ = "xner_measured"  # the timer --benchmark-json names
+
+    def __init__(self, seconds: float):
+        self.readings = iter((0.0, float(seconds)))
+
+    def __call__(self) -> float:
+        return next(self.readings)
+
+
+def _record(benchmark, group: str, seconds: float, info: dict, row: str | None = None) -> None:
+    """`seconds` as one round of pytest-benchmark in group `group`: this test's own row, or a
+    new row whose full name is `row`. pytest-benchmark off (under -n) records nothing."""
+    if row is not None:
+        benchmark = copy.copy(benchmark)  # the same test's settings, a row of its own
+        benchmark.fullname, benchmark.name = row, row.rpartition("::")[2]
+        benchmark.param = benchmark.name.partition("[")[2].rstrip("]") or None
+        benchmark.params, benchmark.extra_info = None, {}
+    benchmark.group = group
+    benchmark.extra_info.update(info)
+    if benchmark.enabled:
+        benchmark._timer = _Measured(seconds)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+
+
+@pytest.fixture
+def xner_seed(request: pytest.FixtureRequest) -> int:
+    """The seed of this case (parametrised by --xner-seeds when it names several)."""
+    return getattr(request, "param", request.config.stash[STATE].seeds[0])
+
+
+@pytest.fixture
+def xner_bench(request: pytest.FixtureRequest, benchmark, xner_seed: int) -> Bench:
+    """Runs, records and checks one benchmark case."""
+    return Bench(request, benchmark, xner_seed)
+
+
+class ResultCollector:
+    """Registered on the controller only: takes results from every test report, the
+    reports of pytest-xdist workers included, and rewrites the result files."""
+
+    def __init__(self, state: XnerSession):
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
+        for value in values:
+            self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
+            if value.get("trained") is not None:
+                from xner.spec.identity import ConfigId
+
+                r = value["result"]
+                key = ConfigId(r["profile"], r["strategy"], r["config"], r["seed"])
+                self.state.trained[key] = value["trained"]
+        if values and self.state.write_error is None:
+            try:
+                self.state.write_results()
+            except OSError as err:  # a full disk: say so once, keep measuring, fail at the end
+                self.state.write_error = str(err)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is None or state.is_worker or not state.records:
+        return
+    if state.write_error is None:
+        try:
+            state.write_results(plots=True)
+        except OSError as err:
+            state.write_error = str(err)
+    state.compare()
+    if (state.regressions or state.write_error) and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None or state.is_worker or not state.records:
+        return
+    from xner.reporting.output import expected_cells, expected_sources, runtimes
+    from xner.reporting.tables import tables
+
+    write = terminalreporter.write_line
+    terminalreporter.section("xner results")
+    results, expected = state.folder_records()  # as tables.md has them
+    text = tables(results, expected_cells(expected), state.baseline, fmt="simple")
+    for line in text.splitlines():
+        write(line)
+    for paragraph in (runtimes(results), expected_sources(expected)):
+        if paragraph:
+            write(paragraph.strip())
+    for line in state.suspects():
+        write(f"SUSPECT {line}", yellow=True)
+    if state.compare_path is not None:
+        if state.regressions:
+            write(f"F1 fell against {state.compare_path}:", red=True)
+            for line in state.regressions:
+                write(f"  REGRESSION {line}", red=True)
+        else:
+            write(f"No cell fell by more than {state.compare_fail} against {state.compare_path}.")
+    kept = len(results) - len(state.records)
+    if kept > 0:
+        write(f"kept {kept} record(s) of the earlier run in {state.results_dir}")
+    if state.trained_summary():
+        write(state.trained_summary() + f" (cache: {state.engine.cache_dir})")
+    if state.write_error:
+        write(f"xner: {state.write_error}; the files before it are as last written", red=True)
+    else:
+        write("wrote " + ", ".join(str(p) for p in state.written))

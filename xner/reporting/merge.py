@@ -1,0 +1,87 @@
+"""Saved runs combined into one: the shards of a study, or runs of different configurations.
+
+Runs combine only when they measured the same thing the same way: the same library versions
+(xner's included), recipes, and per profile the same model, data and precision. A cell and seed
+measured in two runs must agree exactly; anything else is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from pathlib import Path
+
+from xner.reporting.tables import sort_key
+from xner.results.records import Result, ResultsFile, load_results
+from xner.spec.identity import CaseId, Cell
+
+
+class MergeError(ValueError):
+    """Runs that cannot be merged; the message names the files and what differs."""
+
+
+def _same(what: str, values: dict[str, object]) -> None:
+    """Raise unless every file (key) has the same value."""
+    distinct = {repr(v) for v in values.values()}
+    if len(distinct) > 1:
+        listing = "; ".join(f"{path}: {value}" for path, value in values.items())
+        raise MergeError(f"the runs disagree on {what}: {listing}")
+
+
+def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
+    """One ResultsFile from several results.json files, or MergeError saying why not."""
+    if not paths:
+        raise MergeError("no results.json to merge")
+    runs = {str(path): load_results(path) for path in paths}
+    if len(runs) == 1:  # one saved run re-rendered: as it was, so its files come out the same
+        return next(iter(runs.values()))
+    _same("library versions", {p: r.run.get("versions") for p, r in runs.items()})
+    recipes: dict[str, dict[str, object]] = {}
+    for path, run in runs.items():
+        for profile, recipe in run.run.get("recipes", {}).items():
+            recipes.setdefault(profile, {})[path] = recipe
+    for profile, by_path in recipes.items():
+        _same(f"the recipe of study {profile!r}", by_path)
+
+    per_profile: dict[str, dict[str, dict[str, object]]] = {}
+    results: dict[tuple, tuple[str, Result]] = {}
+    for path, run in runs.items():
+        for r in run.results:
+            facts = per_profile.setdefault(r.profile, {})
+            for what, value in (
+                ("model", r.model),
+                ("data", r.data_source),
+                ("precision", r.runtime.get("precision")),
+            ):
+                facts.setdefault(what, {}).setdefault(path, value)
+            key = CaseId.of(r)
+            if key in results and results[key][1].f1 != r.f1:
+                other = results[key][0]
+                raise MergeError(
+                    f"{other} and {path} contradict each other on {r.strategy} "
+                    f"{r.config}->{r.eval_lang} seed {r.seed} of study {r.profile!r}: F1 "
+                    f"{results[key][1].f1:.6f} against {r.f1:.6f}"
+                )
+            results.setdefault(key, (path, r))
+    for profile, facts in per_profile.items():
+        for what, by_path in facts.items():
+            _same(f"the {what} of study {profile!r}", by_path)
+
+    expected: dict[Cell, dict] = {}
+    for path, run in runs.items():
+        for e in run.expected:
+            key = Cell.of_record(e)
+            if key in expected and expected[key]["f1"] != e["f1"]:
+                raise MergeError(
+                    f"{path}: expected figure of {key.study} {key.strategy} {key.key} differs "
+                    "from another run's"
+                )
+            expected.setdefault(key, e)
+
+    first = next(iter(runs.values())).run
+    run = dict(first) | {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "merged_from": [str(path) for path in paths],
+    }
+    ordered = sorted((r for _, r in results.values()), key=lambda r: (sort_key(Cell.of(r)), r.seed))
+    return ResultsFile(ordered, run, [expected[c] for c in sorted(expected, key=sort_key)])

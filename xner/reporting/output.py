@@ -1,0 +1,119 @@
+"""The one writer of a run's files, for `xner run`, the pytest plugin and `xner merge`:
+results.json, results.csv, tables.md, few_shot.png and transfer.png in one folder.
+
+results.json keeps the expected figures beside the results, so that tables.md can be rebuilt
+from saved runs alone (`xner merge`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from xner.reporting.plots import plot_few_shot, plot_transfer
+from xner.reporting.tables import cell_of, tables
+from xner.results.records import Result, save_results
+from xner.spec.identity import Cell
+from xner.spec.runtime import describe
+
+# The folder checks live with the writer; output re-exports them for its callers.
+from xner.writer import FolderLock, check_writable, write_atomic  # noqa: F401
+
+CSV_COLUMNS = [
+    "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
+    "f1_high", "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
+    "train_seconds", "eval_seconds", "device", "profile", "strategy_version", "runtime",
+]  # fmt: skip
+
+
+def expected_cells(expected: Iterable[Mapping]) -> dict[Cell, float]:
+    """Expected F1 per cell, from the expected records of a run."""
+    return {Cell.of_record(e): e["f1"] for e in expected}
+
+
+def results_csv(results: Iterable[Result]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in results:
+        row = r.to_dict() | r.per_type
+        row["train_langs"] = "+".join(r.train_langs)
+        row["runtime"] = describe(r.runtime) if r.runtime else ""
+        if r.interval is not None:
+            row["f1_low"], row["f1_high"] = r.interval["micro"]["low"], r.interval["micro"]["high"]
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def provenance(run: Mapping) -> str:
+    """Where, when and with what a run was produced, as a paragraph of tables.md."""
+    versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
+    text = (
+        f"Produced {run.get('created', '?')} on {run.get('device', '?')}, "
+        f"commit {run.get('commit')}; {versions}.\n\n"
+    )
+    if run.get("merged_from"):
+        text += f"Merged from {len(run['merged_from'])} runs: {', '.join(run['merged_from'])}.\n\n"
+    return text
+
+
+def runtimes(results: Iterable[Result]) -> str:
+    """Which runtime produced the figures, per profile, as a paragraph of tables.md."""
+    seen = {(r.profile or "-", describe(r.runtime)) for r in results if r.runtime}
+    if not seen:
+        return ""
+    return "Runtime: " + "; ".join(f"{p}: {d}" for p, d in sorted(seen)) + ".\n\n"
+
+
+def expected_sources(expected: Iterable[Mapping]) -> str:
+    sources = sorted({e.get("source", "") for e in expected})
+    return f"Expected figures from {', '.join(sources)}.\n\n" if any(sources) else ""
+
+
+def tables_md(
+    results: Sequence[Result],
+    run: Mapping,
+    expected: Sequence[Mapping] = (),
+    baseline: Sequence[Result] | None = None,
+) -> str:
+    return (
+        "# xner results\n\n"
+        + provenance(run)
+        + runtimes(results)
+        + expected_sources(expected)
+        + tables(results, expected_cells(expected), baseline, fmt="github")
+    )
+
+
+def write_run(
+    out: str | Path,
+    results: Sequence[Result],
+    run: Mapping,
+    expected: Sequence[Mapping] = (),
+    baseline: Sequence[Result] | None = None,
+    plots: bool = True,
+) -> list[Path]:
+    """Write every file of a run into `out`, each atomically; returns the paths written."""
+    out = Path(out)
+    written = [
+        save_results(out / "results.json", results, dict(run), list(expected)),
+        write_atomic(out / "results.csv", results_csv(results)),
+        write_atomic(out / "tables.md", tables_md(results, run, expected, baseline)),
+    ]
+    if plots:
+        for path in (
+            plot_few_shot(results, out / "few_shot.png"),
+            plot_transfer(results, out / "transfer.png"),
+        ):
+            if path is not None:
+                written.append(path)
+    return written
+
+
+def expected_record(result: Result, expected: Mapping) -> dict:
+    """An expected-figure record of a run, for the cell of `result`."""
+    cell = cell_of(result)
+    return {"study": cell.study, "strategy": cell.strategy, "config": cell.config,
+            "eval_lang": cell.lang} | dict(expected)  # fmt: skip
