@@ -198,11 +198,11 @@ def _writable_out(args: argparse.Namespace):
 
 
 def run_study(study, args: argparse.Namespace) -> int:
+    from xner.execution.engine import run_facts
     from xner.execution.runner import preflight
     from xner.execution.schedule import Shard, config_cost, config_key, in_shard
     from xner.reporting.output import FolderLock
     from xner.reporting.tables import tables
-    from xner.execution.engine import run_facts
 
     shard = Shard.parse(args.shard) if args.shard else None
     if args.jobs < 1:
