@@ -85,7 +85,7 @@ class Study:
 
 
 def built_in_studies() -> list[str]:
-    """Names of the studies shipped with xner: the files in xner/studies/."""
+    """Names of the studies shipped with xner: the files in xner/spec/studies/."""
     return sorted(p.stem for p in STUDY_DIR.glob("*.toml"))
 
 
