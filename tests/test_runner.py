@@ -129,7 +129,7 @@ def test_cache_key_follows_xners_code(tmp_path):
     before = code_fingerprint(copy)
     assert before == code_fingerprint(PACKAGE), "the copy is the package"
     seen = {before}
-    train = copy / "train.py"
+    train = copy / "training" / "train.py"
     train.write_text(train.read_text() + "\n# an edit\n")
     seen.add(code_fingerprint(copy))
     (copy / "extra.py").write_text("")
