@@ -31,10 +31,10 @@ from seqeval.metrics.sequence_labeling import get_entities
 from seqeval.scheme import IOB2, Entities
 
 from xner.labels import ENTITY_TYPES
+from xner.recipe import METRIC_MODES as MODES  # as xner.metrics.entity_f1
 
 BOOTSTRAP_RESAMPLES = 1000  # the default: a 95% percentile interval is stable to ~0.002
 
-MODES = ("default", "strict")  # as xner.metrics.entity_f1
 TP, FP, FN = 0, 1, 2  # positions on the last axis of the counts
 _BLOCK = 64  # resamples per matrix product: bounds memory at 64 x n weights
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from xner.languages import check_lang, source_languages
-from xner.recipe import RECIPE_KEYS, Recipe
+from xner.recipe import RECIPE_KEYS, Recipe, SettingError
 from xner.runtime import Runtime
 from xner.strategies import Strategy
 from xner.synthetic import DEFAULT_SIZES as SYNTHETIC_SIZES
@@ -195,6 +195,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
                 f"no strategy {strategy.reference!r}; the study has: {', '.join(strategies)}",
             )
         _check_sizes(name, strategy, source, fractions, fail)
+    _check_fractions(strategies, fractions, fail)
     return Study(
         name=path.stem,
         model=model,
@@ -274,6 +275,25 @@ def _check_sizes(name, strategy, source, fractions, fail) -> None:
             )
 
 
+def _check_fractions(strategies, fractions, fail) -> None:
+    """With `[fractions]`, every language the study trains or evaluates on needs one: a
+    missing one would fail only when its data loads, after the trainings before it."""
+    if fractions is None:
+        return
+    used = dict.fromkeys(
+        lang
+        for s in strategies.values()
+        for lang in (*[x for t in s.train_sets for x in t], *s.eval_langs)
+    )
+    missing = [lang for lang in used if lang not in fractions]
+    if missing:
+        raise fail(
+            "fractions",
+            f"no fraction for {', '.join(map(repr, missing))}, which the study uses; give "
+            f"every one of {', '.join(used)} a fraction in (0, 1] (1 keeps a split whole)",
+        )
+
+
 def _langs(value, key, source, fail) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list) or not value:
         raise fail(key, f'a non-empty list of language codes or "all", got {value!r}')
@@ -315,6 +335,8 @@ def _section(table, key, allowed, cls, fail):
             raise fail(f"{key}.{name}", f"must be like {default!r}, got {value!r}")
     try:
         return cls(**section)
+    except SettingError as err:
+        raise fail(f"{key}.{err.key}", err.problem) from None
     except TypeError as err:
         raise fail(key, str(err)) from None
 
