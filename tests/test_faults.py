@@ -104,3 +104,68 @@ def test_a_bad_study_file_is_a_usage_error_under_pytest(tmp_path, edit, problem)
     assert "INTERNALERROR" not in out.stdout + out.stderr
     assert one_line(out.stderr) == f"ERROR: --xner-study: {path}: {problem}"
     assert not (tmp_path / "out").exists()
+
+
+BAD_FLAGS = [
+    (("run", "smoke", "--seed", "-1"),
+     "xner run: error: argument --seed: a seed is a whole number from 0 to 4294967295, got -1"),
+    (("run", "smoke", "--seed", str(2**32)),
+     "xner run: error: argument --seed: a seed is a whole number from 0 to 4294967295, "
+     "got 4294967296"),
+    (("run", "smoke", "--bootstrap", "-5"),
+     "xner run: error: argument --bootstrap: a whole number of at least 0, got '-5'"),
+    (("run", "smoke", "--jobs", "0"),
+     "xner run: error: argument --jobs: a whole number of at least 1, got '0'"),
+    (("run", "smoke", "--shard", "3/2"),
+     "xner run: error: argument --shard: shard '3/2': I must be between 1 and N"),
+    (("matrix", "--train", "de", "--shard", "two"),
+     "xner matrix: error: argument --shard: a shard is I/N, for example 2/3; got 'two'"),
+    (("compare", "a.json", "b.json", "--bootstrap", "0"),
+     "xner compare: error: argument --bootstrap: a whole number of at least 1, got '0'"),
+    (("expected", "run.json", "--tolerance", "-1"),
+     "xner expected: error: argument --tolerance: a number, 0 or more, got '-1'"),
+    (("expected", "run.json", "--match", "transformers"),
+     "xner expected: error: argument --match: PACKAGE=PREFIX, e.g. transformers=4.46, "
+     "got 'transformers'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args, line", BAD_FLAGS, ids=lambda x: "-".join(x)[:40])
+def test_a_bad_flag_is_one_line_before_torch_loads(tmp_path, args, line):
+    start = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "xner.cli", *args, "--out", "out"][
+            : None if args[0] in ("run", "matrix") else -2
+        ],
+        capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=60,
+    )  # fmt: skip
+    assert time.monotonic() - start < 2
+    assert out.returncode == 2 and out.stdout == ""
+    imports = [x for x in out.stderr.splitlines() if x.startswith("import time:")]
+    assert imports, "python -X importtime lists the imports"
+    assert not [x for x in imports if x.split("|")[-1].strip() == "torch"], "torch was imported"
+    errors = [x for x in out.stderr.splitlines() if not x.startswith("import time:")]
+    assert errors == [f"{line} (see `xner {args[0]} --help`)"]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "option, line",
+    [
+        ("--xner-seeds=-1", "--xner-seeds: a seed is a whole number from 0 to 4294967295, got -1"),
+        ("--xner-seeds=0,1,0", "--xner-seeds: each seed once, got 0 more than once"),
+        ("--xner-compare-fail=-1", "--xner-compare-fail: a number, 0 or more, got '-1'"),
+        ("--xner-compare-fail=x", "--xner-compare-fail: a number, 0 or more, got 'x'"),
+        ("--xner-bootstrap=-5", "--xner-bootstrap: a whole number of at least 0, got '-5'"),
+        ("--xner-shard=3/2", "--xner-shard: shard '3/2': I must be between 1 and N"),
+    ],
+)
+def test_a_bad_plugin_option_is_a_usage_error_before_any_case(tmp_path, option, line):
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    start = time.monotonic()
+    out = pytest_run(option, "--xner-results", "out", cwd=tmp_path)
+    assert time.monotonic() - start < 5
+    assert out.returncode == 4, out.stdout + out.stderr
+    assert one_line(out.stderr) == f"ERROR: {line}"
+    assert "passed" not in out.stdout
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,7 @@ import logging
 import sys
 from dataclasses import asdict
 
+from xner import flags
 from xner.hub import HubUnreachableError
 from xner.jobs import WorkerError
 from xner.runtime import PRECISIONS, describe
@@ -18,17 +19,19 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--data", help="'hub', 'wikiann', 'synthetic' or a PAN-X folder (default: the study's)"
     )
-    command.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
+    command.add_argument(
+        "--seed", type=flags.seed, action="append", help="repeat for several seeds (0 to 2**32-1)"
+    )
     command.add_argument("--out", default="results", help="results folder (default: results/)")
     command.add_argument("--force", action="store_true", help="retrain cached configurations")
     command.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     command.add_argument(
-        "--jobs", type=int, default=1, metavar="N",
+        "--jobs", type=flags.at_least(1, "jobs"), default=1, metavar="N",
         help="train N configurations at once, longest first, each in its own process with "
         "its share of the CPU cores and, on a GPU machine, worker k on GPU k mod G (default 1)",
     )  # fmt: skip
     command.add_argument(
-        "--shard", metavar="I/N",
+        "--shard", type=flags.shard, metavar="I/N",
         help="run only shard I of N (a deterministic, cost-balanced share of the "
         "configurations); combine the shards' results.json with `xner merge`",
     )  # fmt: skip
@@ -37,7 +40,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
     command.add_argument(
-        "--bootstrap", type=int, default=1000, metavar="N",
+        "--bootstrap", type=flags.at_least(0, "resamples"), default=1000, metavar="N",
         help="bootstrap resamples of each F1's 95%% interval (default 1000; 0: none)",
     )  # fmt: skip
     command.add_argument(
@@ -46,10 +49,17 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line, as every other error of xner."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from xner.study import built_in_studies
 
-    parser = argparse.ArgumentParser(prog="xner", description=__doc__)
+    parser = _Parser(prog="xner", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fine-tune and score a study's strategies")
     run.add_argument(
@@ -83,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("before", metavar="RUN_A.json", help="the baseline run")
     compare.add_argument("after", metavar="RUN_B.json", help="the run compared with it")
     compare.add_argument(
-        "--bootstrap", type=int, default=1000, metavar="N", help="resamples (default 1000)"
+        "--bootstrap",
+        type=flags.at_least(1, "resamples"),
+        default=1000,
+        metavar="N",
+        help="resamples (default 1000)",
     )
     tolerances = commands.add_parser(
         "tolerances",
@@ -103,11 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
         "expected", help="print a results.json as an expected-values TOML (re-measuring)"
     )
     expected.add_argument("results", help="a results.json written by xner")
-    expected.add_argument("--tolerance", type=float, default=0.002)
+    expected.add_argument(
+        "--tolerance", type=flags.non_negative, default=0.002,
+        help="how far each figure may move either way (default 0.002)",
+    )  # fmt: skip
     expected.add_argument(
         "--match",
         action="append",
         metavar="PACKAGE=PREFIX",
+        type=flags.package_prefix,
         help="print an [[environment]] variant used where the installed version of PACKAGE "
         "starts with PREFIX (e.g. transformers=4.46); repeatable",
     )
@@ -132,7 +150,7 @@ def print_expected(args: argparse.Namespace) -> int:
     )
     prefix = ""
     if args.match:
-        match = dict(item.split("=", 1) for item in args.match)
+        match = dict(args.match)
         name = ", ".join(f"{k} {v}" for k, v in match.items())
         inline = ", ".join(f'{k} = "{v}"' for k, v in match.items())
         print(f'\n[[environment]]\nname = "{name}"\nmatch = {{ {inline} }}')
@@ -177,10 +195,10 @@ def run_study(study, args: argparse.Namespace) -> int:
     from xner.report import tables
     from xner.results import run_facts
     from xner.runner import preflight
-    from xner.schedule import Shard, config_cost, config_key, in_shard
+    from xner.schedule import config_cost, config_key, in_shard
 
     runtime = study.runtime.with_options(precision=args.precision, compile=args.compile)
-    shard = Shard.parse(args.shard) if args.shard else None
+    shard = args.shard
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
