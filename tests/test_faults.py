@@ -1,6 +1,7 @@
 """Bad input and faults through the real commands: one line naming the file, key or flag and
 the value, before anything trains or is written, and nothing half-done left behind."""
 
+import json
 import os
 import subprocess
 import sys
@@ -169,3 +170,111 @@ def test_a_bad_plugin_option_is_a_usage_error_before_any_case(tmp_path, option, 
     assert one_line(out.stderr) == f"ERROR: {line}"
     assert "passed" not in out.stdout
     assert not (tmp_path / "out").exists()
+
+
+# Saved runs -------------------------------------------------------------------------------
+
+
+def saved_run(tmp_path, edit=None, name="run.json"):
+    """A results.json of two cells with intervals and sentence counts, as xner writes it;
+    `edit(payload)` spoils it."""
+    import numpy as np
+
+    from xner.intervals import bootstrap, encode_counts
+    from xner.results import Result
+
+    records = []
+    for lang, tp in (("de", 6), ("fr", 3)):
+        counts = np.zeros((10, 3, 3), dtype=np.int64)
+        counts[:, 0, 0], counts[:, 0, 1], counts[:, 0, 2] = tp // 3, 1, 1
+        records.append(
+            Result(
+                strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang=lang,
+                seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={"PER": 0.5}, n_test=10,
+                model="tiny", data_source="synthetic", train_seconds=1.0, eval_seconds=0.1,
+                versions={"xner": "0.1.0"}, device="cpu", config="de", profile="smoke",
+                runtime={"precision": "fp32"}, interval=bootstrap(counts, 50).to_dict(),
+                sentence_counts=encode_counts(counts),
+            ).to_dict()
+        )  # fmt: skip
+    payload = {"schema": 1, "run": {"versions": {"xner": "0.1.0"}}, "results": records}
+    if edit is not None:
+        edit(payload)
+    path = tmp_path / name
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    return path
+
+
+def set_field(key, value, index=1):
+    def edit(payload):
+        payload["results"][index][key] = value
+
+    return edit
+
+
+BAD_RUNS = [
+    (set_field("f1", "0.5"), "results[1].f1: must be a number, got the string '0.5'"),
+    (set_field("sentence_counts", "3,4;AAAA"),
+     "results[1].sentence_counts: sentence counts that xner did not write: "),
+    (set_field("interval", {"micro": {"low": 0.1}}),
+     "results[1].interval.micro.estimate: must be a number, got null"),
+    (set_field("per_type", {"PER": None}),
+     "results[1].per_type['PER']: must be a number, got null"),
+    (set_field("seed", True, 0), "results[0].seed: must be a whole number, got true"),
+    (set_field("colour", "red", 0), "results[0]: result record has unknown fields ['colour']"),
+    (lambda p: p["results"][0].pop("eval_lang"), "results[0]: no field 'eval_lang'"),
+    (lambda p: p.update(run="x"), "run: must be an object, got the string 'x'"),
+    (lambda p: p["run"].update(recipes=[]), "run.recipes: must be an object, got a list"),
+    (lambda p: p.update(results=[]),
+     "results: a non-empty list of result records, got an empty list"),
+    (lambda p: p.update(results=["x"]),
+     "results[0]: must be an object (a result record), got the string 'x'"),
+    (lambda p: p.update(expected=[{"strategy": "zero-shot"}]),
+     "expected[0].config: must be a string, got null"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "command, edit, problem",
+    [("report", *bad) for bad in BAD_RUNS]
+    + [(command, *BAD_RUNS[0]) for command in ("merge", "tolerances", "expected", "compare")]
+    + [(command, *BAD_RUNS[1]) for command in ("merge", "compare")],
+    ids=lambda x: getattr(x, "__name__", x),
+)
+def test_a_bad_saved_run_is_one_line_naming_record_and_field(tmp_path, command, edit, problem):
+    bad = saved_run(tmp_path, edit, "bad.json")
+    good = saved_run(tmp_path)
+    out = tmp_path / "out"
+    args = {
+        "report": ["report", str(bad), "--out", str(out)],
+        "merge": ["merge", str(good), str(bad), "--out", str(out)],
+        "tolerances": ["tolerances", str(bad)],
+        "expected": ["expected", str(bad)],
+        "compare": ["compare", str(good), str(bad)],
+    }[command]
+    ran = xner(*args, cwd=tmp_path)
+    assert ran.returncode == 2, ran.stderr
+    assert one_line(ran.stderr).startswith(f"xner: error: {bad}: {problem}")
+    assert ran.stdout == ""
+    assert not out.exists()
+
+
+def test_a_bad_saved_run_leaves_the_folder_it_would_rewrite_as_it_was(tmp_path):
+    good, bad = saved_run(tmp_path), saved_run(tmp_path, set_field("f1", "0.5"), "bad.json")
+    out = tmp_path / "out"
+    assert xner("report", str(good), "--out", str(out), cwd=tmp_path).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert {"results.json", "results.csv", "tables.md"} <= set(before)
+    ran = xner("report", str(bad), "--out", str(out), cwd=tmp_path)
+    assert ran.returncode == 2
+    assert one_line(ran.stderr).startswith(f"xner: error: {bad}: results[1].f1: ")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_missing_saved_run_is_named(tmp_path):
+    good = saved_run(tmp_path)
+    ran = xner("compare", str(good), "missing.json", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert one_line(ran.stderr) == (
+        "xner: error: missing.json: no such file (a results.json written by xner)"
+    )
