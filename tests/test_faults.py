@@ -278,3 +278,35 @@ def test_a_missing_saved_run_is_named(tmp_path):
     assert one_line(ran.stderr) == (
         "xner: error: missing.json: no such file (a results.json written by xner)"
     )
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (("--train", "de,zz"), "--train: unknown language 'zz' for 'synthetic' data; it has: "
+         "de, fr, it, en"),
+        (("--train", "de", "--eval", "fr,xx"), "--eval: unknown language 'xx' for 'synthetic' "
+         "data; it has: de, fr, it, en"),
+        (("--train", "de,de"), "--train: each language once, got de twice"),
+        (("--train", "de,"), "--train: comma-separated language codes, e.g. de,fr"),
+        (("--train", "de", "--study", "nowhere.toml"), "--study: no study 'nowhere.toml': not a "
+         "file, and the built-in studies are report, smoke"),
+    ],
+)  # fmt: skip
+def test_matrix_languages_are_checked_before_its_file_is_written(tmp_path, args, line):
+    if "--study" not in args:
+        args = (*args, "--study", "smoke")
+    ran = xner("matrix", *args, "--out", "out", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert one_line(ran.stderr) == f"xner: error: {line}"
+    assert not (tmp_path / "out").exists(), "no matrix.toml left behind"
+
+
+def test_matrix_beyond_the_studys_fractions_is_refused_naming_the_flag(tmp_path):
+    ran = xner("matrix", "--train", "hi", "--study", "report", "--out", "out", cwd=tmp_path)
+    assert one_line(ran.stderr) == (
+        "xner: error: --train: the study 'report' has corpus fractions only for de, fr, it, "
+        "en, not hi; name languages among them, or give --study a study file without "
+        "[fractions]"
+    )
+    assert ran.returncode == 2 and not (tmp_path / "out").exists()

@@ -173,10 +173,11 @@ def run(args: argparse.Namespace) -> int:
 def matrix(args: argparse.Namespace) -> int:
     """Written as a study file in the results folder (the run's own record of what it ran),
     then run like any other."""
-    from xner.study import load_study, matrix_file
+    from xner.study import check_matrix, load_study, matrix_file
 
-    out = _writable_out(args)
     evals = "all" if args.eval == "all" else args.eval.split(",")
+    check_matrix(args.study, args.train.split(","), evals, args.data)
+    out = _writable_out(args)
     path = matrix_file(out / "matrix.toml", args.study, args.train.split(","), evals)
     return run_study(load_study(path, args.data), args)
 

@@ -149,6 +149,42 @@ def matrix_file(path: str | Path, base: str, train: list[str], evals: list[str] 
     return write_atomic(Path(path), text)
 
 
+def check_matrix(
+    base: str, train: list[str], evals: list[str] | str, data: str | None = None
+) -> None:
+    """The languages of `xner matrix --train ... --eval ...` on study `base`, checked before
+    its study file is written: a StudyError naming the flag, the language and what the data
+    source (or the base study's [fractions]) has."""
+    try:
+        study = load_study(base, data)
+    except StudyError as err:
+        raise StudyError(f"--study: {err}") from None
+    targets = list(source_languages(study.data)) if evals == "all" else evals
+    for flag, langs in (("--train", train), ("--eval", [] if evals == "all" else evals)):
+        if evals != "all" or flag == "--train":
+            if not langs or "" in langs:
+                raise StudyError(f"{flag}: comma-separated language codes, e.g. de,fr")
+            repeated = sorted({x for x in langs if langs.count(x) > 1})
+            if repeated:
+                raise StudyError(f"{flag}: each language once, got {', '.join(repeated)} twice")
+        for lang in langs:
+            try:
+                check_lang(lang, study.data)
+            except ValueError as err:
+                raise StudyError(f"{flag}: {err}") from None
+    if study.fractions is not None:
+        for flag, langs in (("--train", train), ("--eval", targets)):
+            missing = [x for x in langs if x not in study.fractions]
+            if missing:
+                raise StudyError(
+                    f"{flag}{' all' if flag == '--eval' and evals == 'all' else ''}: the "
+                    f"study {study.name!r} has corpus fractions only for "
+                    f"{', '.join(study.fractions)}, not {', '.join(missing[:5])}"
+                    f"{' ...' if len(missing) > 5 else ''}; name languages among them, or "
+                    "give --study a study file without [fractions]"
+                )
+
+
 def _toml_list(train: list[str], evals: list[str] | str) -> str:
     if evals == "all":
         return '"all"'  # every language of the data source, whichever it is at run time
