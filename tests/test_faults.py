@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +311,55 @@ def test_matrix_beyond_the_studys_fractions_is_refused_naming_the_flag(tmp_path)
         "[fractions]"
     )
     assert ran.returncode == 2 and not (tmp_path / "out").exists()
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.mark.parametrize(
+    "args, runs_perf",
+    [
+        ((), False),
+        (("--xner-study", "smoke"), False),
+        (("-m", "smoke"), False),
+        (("-m", "not perf"), False),
+        (("-m", "perf"), True),
+        (("-m", "smoke or perf"), True),
+    ],
+)
+def test_speed_benchmarks_run_only_when_asked_for(tmp_path, args, runs_perf):
+    """Collected in-process with a probe that reads, after every other hook, which speed
+    benchmarks pytest would run and which it skips (nothing runs)."""
+    speed = BENCHMARKS / "perf" / "test_speed.py"
+    argv = [str(speed), *args, "-p", "no:cacheprovider", "--xner-results", str(tmp_path / "r")]
+    probed = subprocess.run(
+        [sys.executable, "-c", SKIPPED, *argv],
+        capture_output=True, text=True, cwd=tmp_path, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert probed.returncode == 0, probed.stdout + probed.stderr
+    marks = json.loads(probed.stdout.splitlines()[-1])
+    if args == ("-m", "not perf") or args == ("-m", "smoke"):
+        assert marks == {}, "deselected by -m itself"
+    elif runs_perf:
+        assert marks and set(marks.values()) == {"run"}, marks
+    else:
+        assert marks and set(marks.values()) == {"skip"}, marks
+
+
+# In-process collection: which perf items pytest would run or skip (nothing runs).
+SKIPPED = """
+import json, sys
+import pytest
+
+class Probe:
+    marks = {}
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            skip = item.get_closest_marker("skip") or item.get_closest_marker("skipif")
+            self.marks[item.nodeid] = "skip" if skip else "run"
+
+probe = Probe()
+pytest.main([*sys.argv[1:], "--collect-only", "-q"], plugins=[probe])
+print(json.dumps(probe.marks))
+"""
