@@ -363,3 +363,30 @@ probe = Probe()
 pytest.main([*sys.argv[1:], "--collect-only", "-q"], plugins=[probe])
 print(json.dumps(probe.marks))
 """
+
+
+# What the README says and the program does ------------------------------------------------
+
+
+def test_help_and_version_say_what_each_command_is(tmp_path):
+    from importlib.metadata import version
+
+    ran = xner("--version", cwd=tmp_path)
+    assert ran.returncode == 0 and ran.stdout == f"xner {version('xner')}\n"
+    ran = xner("report", "--help", cwd=tmp_path)
+    assert ran.stdout.startswith("usage: xner report ")
+    ran = xner("--help", cwd=tmp_path)
+    for command in ("run", "matrix", "compare", "tolerances", "merge", "report", "expected"):
+        assert f"\n    {command} " in ran.stdout, command
+    assert "--no-progress" in (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def test_a_run_outside_a_git_checkout_records_xners_version_as_its_commit(tmp_path):
+    from importlib.metadata import version
+
+    ran = subprocess.run(
+        [sys.executable, "-c", "from xner.results import run_facts; print(run_facts()['commit'])"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env=ENV | {"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)},
+    )  # fmt: skip
+    assert ran.stdout.strip() == f"xner {version('xner')}", ran.stderr

@@ -1,4 +1,6 @@
-"""`xner run ...`: the study outside pytest, printing the report's tables and writing JSON."""
+"""xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
+study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `tolerances` and
+`expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     from xner.study import built_in_studies
 
     parser = _Parser(prog="xner", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"xner {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fine-tune and score a study's strategies")
     run.add_argument(
@@ -105,14 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         "larger of 3 seed standard deviations and the bootstrap half-width",
     )
     tolerances.add_argument("results", help="a results.json of several seeds (--seed ...)")
-    merge = commands.add_parser(
-        "merge",
-        aliases=["report"],
-        help="rebuild a run's tables, CSV and plots from saved runs: one (`xner report`) or "
-        "several, e.g. shards, combined (`xner merge`)",
-    )
-    merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
-    merge.add_argument("--out", required=True, help="folder for the merged files")
+    for name, what in (
+        ("merge", "combine saved runs (e.g. shards) into one: their tables, CSV and plots"),
+        ("report", "rebuild a saved run's tables, CSV and plots (byte for byte)"),
+    ):
+        merge = commands.add_parser(name, help=what, description=what)
+        merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
+        merge.add_argument("--out", required=True, help="folder for the files")
     expected = commands.add_parser(
         "expected", help="print a results.json as an expected-values TOML (re-measuring)"
     )
@@ -130,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
         "starts with PREFIX (e.g. transformers=4.46); repeatable",
     )
     return parser
+
+
+def _version() -> str:
+    from xner.results import versions
+
+    return versions()["xner"]
 
 
 def print_expected(args: argparse.Namespace) -> int:

@@ -102,7 +102,8 @@ def run_facts() -> dict:
     """Facts about the run as a whole: when, where, which commit."""
     return {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": _git_commit(),
+        # The git commit where there is a checkout, else the installed xner's version.
+        "commit": _git_commit() or f"xner {versions()['xner']}",
         "machine": platform.machine(),
         "python": platform.python_version(),
         "platform": platform.platform(),
