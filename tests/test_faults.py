@@ -390,3 +390,81 @@ def test_a_run_outside_a_git_checkout_records_xners_version_as_its_commit(tmp_pa
         env=ENV | {"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)},
     )  # fmt: skip
     assert ran.stdout.strip() == f"xner {version('xner')}", ran.stderr
+
+
+# Faults while running -----------------------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    """Live (not zombie) child processes of `pid`, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+LONG = """\
+base = "smoke"
+[recipe]
+epochs = 200
+[strategies.zero-shot]
+train = ["de"]
+eval = ["de"]
+"""
+
+
+def start_run_and_its_worker(tmp_path):
+    """`xner run` of a training that takes minutes, once its worker has started."""
+    (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (workers := children(run.pid)) and time.monotonic() < deadline:
+        assert run.poll() is None, run.communicate()
+        time.sleep(0.1)
+    assert workers, "no training worker started"
+    time.sleep(2)  # the worker is loading torch, or training
+    return run, workers
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_whose_parent_is_killed_stops_at_once(tmp_path):
+    run, workers = start_run_and_its_worker(tmp_path)
+    os.kill(run.pid, 9)
+    run.communicate(timeout=30)
+    time.sleep(5)
+    assert not [pid for pid in workers if alive(pid)], "the worker trains on for nobody"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("signum, code, how", [(15, 143, "SIGTERM"), (2, 130, "Ctrl-C")])
+def test_sigterm_and_ctrl_c_end_the_workers_with_one_line(tmp_path, signum, code, how):
+    run, workers = start_run_and_its_worker(tmp_path)
+    os.killpg(run.pid, signum) if signum == 2 else os.kill(run.pid, signum)  # Ctrl-C: the group
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == code, err
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == (
+        f"xner: stopped by {how}; the configurations that finished are cached in out/cache/: "
+        "the same command trains only what is missing"
+    )
+    assert not [pid for pid in workers if alive(pid)]
+    from xner.output import FolderLock
+
+    with FolderLock(tmp_path / "out"):  # raises while another process holds the folder
+        pass

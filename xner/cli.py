@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from dataclasses import asdict
 
@@ -337,9 +338,15 @@ def merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM as Ctrl-C: the workers are ended, the folder's lock released, one line said.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         command = {"run": run, "matrix": matrix, "compare": compare, "merge": merge,
                    "report": merge, "expected": print_expected,
@@ -350,6 +357,16 @@ def main(argv: list[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"xner: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:
+        how = "SIGTERM" if err.args == ("SIGTERM",) else "Ctrl-C"
+        kept = ""
+        if args.command in ("run", "matrix"):
+            kept = (
+                f"; the configurations that finished are cached in {args.out}/cache/: the "
+                "same command trains only what is missing"
+            )
+        print(f"xner: stopped by {how}{kept}", file=sys.stderr)
+        return 143 if how == "SIGTERM" else 130
 
 
 if __name__ == "__main__":
