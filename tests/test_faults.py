@@ -82,6 +82,19 @@ BAD_STUDIES = [
      "runtime.eval_batch_size: a whole number of at least 1, got 0"),
     ((RUNTIME, "[runtime]\nloader_workers = -1\n"),
      "runtime.loader_workers: a whole number of at least 0, got -1"),
+    (('train = ["de"]', 'train = ["de+de"]'),
+     "strategies.zero-shot.train: each language once, got de more than once"),
+    (('train = ["de"]', 'train = ["de+fr", "de+fr"]'),
+     "strategies.zero-shot.train: each training set once, got de+fr more than once"),
+    (('eval = ["de", "fr"]', 'eval = ["de", "fr", "de"]'),
+     "strategies.zero-shot.eval: each language once, got de more than once"),
+    (('model = "tiny"', 'model = "tiny"\nfew_shot_sizes = [50, 50]'),
+     "few_shot_sizes: each size once, got 50 more than once"),
+    (("de = 0.05", "de = 0.0001"),
+     "fractions.de: 0.0001 keeps no sentence of the train, validation, test splits of "
+     "'synthetic' data; at least 0.0005"),
+    (('model = "tiny"', 'model = "tiny"\nmark = "my mark"'),
+     "mark: a pytest marker name (letters, digits, _), got 'my mark'"),
 ]  # fmt: skip
 
 

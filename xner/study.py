@@ -214,7 +214,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
     languages = tuple(_langs(languages_spec, "languages", source, fail))
     version = _typed(table, "version", int, fail, default=1)
     sizes = tuple(_sizes(table.get("few_shot_sizes", []), "few_shot_sizes", fail))
-    fractions = _fractions(table.get("fractions"), fail)
+    fractions = _fractions(table.get("fractions"), source, fail)
     recipe = _section(table, "recipe", RECIPE_KEYS, Recipe, fail)
     runtime = _section(table, "runtime", _RUNTIME_KEYS, Runtime, fail)
     strategies_table = _typed(table, "strategies", dict, fail)
@@ -243,7 +243,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
         few_shot_sizes=sizes,
         runtime=runtime,
         version=version,
-        mark=_typed(table, "mark", str, fail, default=None),
+        mark=_mark(table, fail),
         description=_typed(table, "description", str, fail, default=""),
         source=str(path),
     )
@@ -270,6 +270,7 @@ def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> S
             langs = _langs(item.split("+"), f"{where}.train", source, fail)
             train_sets.append(tuple(langs))
             train_names.append("")
+    _once(train_sets, f"{where}.train", "training set", fail, lambda t: "+".join(t))
     evals = spec["eval"]
     eval_langs = languages if evals == "all" else _langs(evals, f"{where}.eval", source, fail)
     if spec.get("few_shot") and "sizes" in spec:
@@ -334,9 +335,18 @@ def _langs(value, key, source, fail) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list) or not value:
         raise fail(key, f'a non-empty list of language codes or "all", got {value!r}')
     try:
-        return [check_lang(lang, source) for lang in value]
+        langs = [check_lang(lang, source) for lang in value]
     except ValueError as err:
         raise fail(key, str(err)) from None
+    _once(langs, key, "language", fail)
+    return langs
+
+
+def _once(items, key, what, fail, show=str) -> None:
+    """Each item once: `de+de` would train on German twice, `[50, 50]` one size twice."""
+    repeated = [show(x) for x in dict.fromkeys(items) if items.count(x) > 1]
+    if repeated:
+        raise fail(key, f"each {what} once, got {', '.join(repeated)} more than once")
 
 
 def _sizes(value, key, fail) -> list[int]:
@@ -344,10 +354,11 @@ def _sizes(value, key, fail) -> list[int]:
         isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
     ):
         raise fail(key, f"a list of positive sentence counts, got {value!r}")
+    _once(value, key, "size", fail)
     return sorted(value)
 
 
-def _fractions(value, fail) -> dict[str, float] | None:
+def _fractions(value, source, fail) -> dict[str, float] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -355,6 +366,16 @@ def _fractions(value, fail) -> dict[str, float] | None:
     for lang, fraction in value.items():
         if not isinstance(fraction, int | float) or not 0 < fraction <= 1:
             raise fail(f"fractions.{lang}", f"a fraction in (0, 1], got {fraction!r}")
+        if source == "synthetic":  # its sizes are known now; other sources: at preflight
+            empty = [s for s, n in SYNTHETIC_SIZES.items() if int(n * fraction) < 1]
+            if empty:
+                least = 1 / min(SYNTHETIC_SIZES[s] for s in empty)
+                raise fail(
+                    f"fractions.{lang}",
+                    f"{fraction!r} keeps no sentence of the {', '.join(empty)} "
+                    f"split{'s' if len(empty) > 1 else ''} of "
+                    f"{source!r} data; at least {least:g}",
+                )
     return {lang: float(f) for lang, f in value.items()}
 
 
@@ -375,6 +396,13 @@ def _section(table, key, allowed, cls, fail):
         raise fail(f"{key}.{err.key}", err.problem) from None
     except TypeError as err:
         raise fail(key, str(err)) from None
+
+
+def _mark(table, fail) -> str | None:
+    mark = _typed(table, "mark", str, fail, default=None)
+    if mark is not None and not mark.isidentifier():
+        raise fail("mark", f"a pytest marker name (letters, digits, _), got {mark!r}")
+    return mark
 
 
 def _no_unknown(table, allowed, prefix, fail) -> None:
