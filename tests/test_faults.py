@@ -127,6 +127,8 @@ BAD_FLAGS = [
     (("run", "smoke", "--seed", str(2**32)),
      "xner run: error: argument --seed: a seed is a whole number from 0 to 4294967295, "
      "got 4294967296"),
+    (("run", "smoke", "--seed", "1", "--seed", "1"),
+     "xner run: error: argument --seed: each seed once, got 1 twice"),
     (("run", "smoke", "--bootstrap", "-5"),
      "xner run: error: argument --bootstrap: a whole number of at least 0, got '-5'"),
     (("run", "smoke", "--jobs", "0"),
@@ -481,3 +483,13 @@ def test_sigterm_and_ctrl_c_end_the_workers_with_one_line(tmp_path, signum, code
 
     with FolderLock(tmp_path / "out"):  # raises while another process holds the folder
         pass
+
+
+def test_a_shard_that_holds_no_configuration_is_refused_before_training(tmp_path):
+    ran = xner("run", "smoke", "--shard", "20/20", "--out", "out", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert one_line(ran.stderr) == (
+        "xner: error: --shard 20/20: no training configuration falls in this shard (smoke "
+        "has 8); use at most 8 shards"
+    )
+    assert not (tmp_path / "out").exists(), "no empty results.json that merge would refuse"

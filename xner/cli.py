@@ -218,6 +218,11 @@ def run_study(study, args: argparse.Namespace) -> int:
     }
     mine = in_shard(costs, shard)
     mine_configs = [c for c in configs if config_key(study.name, c) in mine]
+    if not mine_configs:
+        raise ValueError(
+            f"--shard {shard}: no training configuration falls in this shard ({study.name} "
+            f"has {len(configs)}); use at most {len(configs)} shards"
+        )
     # Everything that can fail fails now, before the first training: the folders, another
     # run on the same folder, the model, every language's data and the few-shot sizes.
     out = _writable_out(args)
@@ -343,7 +348,18 @@ def _terminated(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    seeds = getattr(args, "seed", None) or []
+    if len(set(seeds)) < len(seeds):
+        repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+        twice = ", ".join(map(str, repeated))
+        print(
+            f"xner {args.command}: error: argument --seed: each seed once, got {twice} twice "
+            f"(see `xner {args.command} --help`)",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM as Ctrl-C: the workers are ended, the folder's lock released, one line said.
     signal.signal(signal.SIGTERM, _terminated)
