@@ -493,3 +493,28 @@ def test_a_shard_that_holds_no_configuration_is_refused_before_training(tmp_path
         "has 8); use at most 8 shards"
     )
     assert not (tmp_path / "out").exists(), "no empty results.json that merge would refuse"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_of_a_pytest_session_ends_its_training_worker_at_once(tmp_path):
+    (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
+    session = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+         str(BENCHMARKS / "test_transfer.py"), "--xner-study", "long.toml",
+         "--xner-results", "out"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (workers := children(session.pid)) and time.monotonic() < deadline:
+        assert session.poll() is None, session.communicate()
+        time.sleep(0.1)
+    assert workers, "no training worker started"
+    time.sleep(2)
+    start = time.monotonic()
+    os.killpg(session.pid, 2)  # Ctrl-C reaches the whole foreground group
+    out, err = session.communicate(timeout=60)
+    assert time.monotonic() - start < 15, "the session waited for the training to end"
+    assert session.returncode == 2, out + err  # pytest's "interrupted"
+    assert "Traceback" not in err, err  # the worker ignores Ctrl-C: its parent ends it
+    assert not [pid for pid in workers if alive(pid)]
