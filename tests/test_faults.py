@@ -93,6 +93,12 @@ BAD_STUDIES = [
     (("de = 0.05", "de = 0.0001"),
      "fractions.de: 0.0001 keeps no sentence of the train, validation, test splits of "
      "'synthetic' data; at least 0.0005"),
+    (('eval = ["de", "fr"]', 'eval = ["de", "fr"]\nfew_shot = "yes"'),
+     "strategies.zero-shot.few_shot: true or false, got 'yes'"),
+    (('eval = ["de", "fr"]', 'eval = ["de", "fr"]\nsizes = []'),
+     "strategies.zero-shot.sizes: at least one size (or leave `sizes` out: the whole split)"),
+    (('model = "tiny"', 'model = "tiny"\nversion = 0'),
+     "version: a whole number of at least 1, got 0"),
     (('model = "tiny"', 'model = "tiny"\nmark = "my mark"'),
      "mark: a pytest marker name (letters, digits, _), got 'my mark'"),
 ]  # fmt: skip

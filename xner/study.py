@@ -213,6 +213,8 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             raise fail("languages", f"{source!r} holds no PAN-X files (train-<lang>.tsv)")
     languages = tuple(_langs(languages_spec, "languages", source, fail))
     version = _typed(table, "version", int, fail, default=1)
+    if version < 1:
+        raise fail("version", f"a whole number of at least 1, got {version}")
     sizes = tuple(_sizes(table.get("few_shot_sizes", []), "few_shot_sizes", fail))
     fractions = _fractions(table.get("fractions"), source, fail)
     recipe = _section(table, "recipe", RECIPE_KEYS, Recipe, fail)
@@ -273,6 +275,8 @@ def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> S
     _once(train_sets, f"{where}.train", "training set", fail, lambda t: "+".join(t))
     evals = spec["eval"]
     eval_langs = languages if evals == "all" else _langs(evals, f"{where}.eval", source, fail)
+    if not isinstance(spec.get("few_shot", False), bool):
+        raise fail(f"{where}.few_shot", f"true or false, got {spec['few_shot']!r}")
     if spec.get("few_shot") and "sizes" in spec:
         raise fail(where, "give `sizes` or `few_shot = true`, not both")
     if spec.get("few_shot"):
@@ -281,6 +285,10 @@ def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> S
         sizes: tuple = few_shot_sizes
     elif "sizes" in spec:
         sizes = tuple(_sizes(spec["sizes"], f"{where}.sizes", fail))
+        if not sizes:
+            raise fail(
+                f"{where}.sizes", "at least one size (or leave `sizes` out: the whole split)"
+            )
     else:
         sizes = (None,)
     return Strategy(
