@@ -524,3 +524,35 @@ def test_ctrl_c_of_a_pytest_session_ends_its_training_worker_at_once(tmp_path):
     assert session.returncode == 2, out + err  # pytest's "interrupted"
     assert "Traceback" not in err, err  # the worker ignores Ctrl-C: its parent ends it
     assert not [pid for pid in workers if alive(pid)]
+
+
+@pytest.mark.parametrize(
+    "figures, problem",
+    [
+        ("[zero-shot]\nversion = 3\ntolerance = -1\n[zero-shot.cells]\n\"de->de\" = 0.5\n",
+         "zero-shot.tolerance: a number from 0 to 1, got -1"),
+        ("[zero-shot]\nversion = 3\n[zero-shot.cells]\n\"de->de\" = \"0.5\"\n",
+         "zero-shot.cells.\"de->de\": an F1 from 0 to 1, got '0.5'"),
+        ("[zero-shot]\n[zero-shot.cells]\n\"de->de\" = 0.5\n",
+         "zero-shot.version: a whole number of at least 1, got None"),
+        ("[zero-shot]\nversion = 1\n[zero-shot.cells]\n\"de->de\" = 0.5\n",
+         "figures of 'zero-shot' are for version 1, the code is version 3: re-measure them"),
+    ],
+)  # fmt: skip
+def test_a_bad_expected_file_fails_each_case_in_one_line_before_it_trains(
+    tmp_path, figures, problem
+):
+    (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
+    (tmp_path / "long.expected.toml").write_text(figures, encoding="utf-8")
+    start = time.monotonic()
+    ran = pytest_run(
+        str(BENCHMARKS / "test_transfer.py"), "--xner-study", "long.toml", "--xner-results",
+        "out", "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert time.monotonic() - start < 60, "it trained (the study's training takes minutes)"
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    assert "Traceback" not in ran.stdout + ran.stderr
+    assert f"long-de->de: long.expected.toml: {problem}" in ran.stdout.replace(
+        str(tmp_path) + "/", ""
+    )
+    assert not (tmp_path / "out" / "results.json").exists()

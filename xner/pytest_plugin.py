@@ -601,9 +601,12 @@ class Bench:
                 )  # fmt: skip
             return None
         cache = self.state.expected_files
-        if path not in cache:
-            cache[path] = load_expected(path, versions())
-        return cache[path].for_case(case)
+        try:  # a bad file or stale figures: this case fails in one line, before it trains
+            if path not in cache:
+                cache[path] = load_expected(path, versions())
+            return cache[path].for_case(case)
+        except (OSError, ValueError, LookupError) as err:
+            pytest.fail(f"{case}: {err.args[0] if err.args else err}", pytrace=False)
 
     def check(self, case, result, expectation) -> None:
         """Record `result` beside its expected figure (None: measured only), then assert it
