@@ -318,8 +318,14 @@ def test_options_reach_the_study(pytester):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--xner-seeds", "0,x"), "--xner-seeds wants comma-separated integers: '0,x'"),
-        (("--xner-seeds", " , "), "--xner-seeds names no seed"),
+        (
+            ("--xner-seeds", "0,x"),
+            "--xner-seeds: a seed is a whole number from 0 to 4294967295, got 'x'",
+        ),
+        (
+            ("--xner-seeds", " , "),
+            "--xner-seeds: comma-separated seeds from 0 to 4294967295, got ' , '",
+        ),
         (("--xner-compare", "missing.json"), "--xner-compare: no file 'missing.json'"),
         (("--xner-compare", "schema2.json"), "schema2.json: results schema 2"),
     ],

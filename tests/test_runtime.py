@@ -15,7 +15,7 @@ pytestmark = pytest.mark.release
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="unknown precision 'fp8'"):
         Runtime(precision="fp8")
-    with pytest.raises(ValueError, match="threads must be at least 1"):
+    with pytest.raises(ValueError, match="threads: a whole number of at least 1, got 0"):
         Runtime(threads=0)
 
 

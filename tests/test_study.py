@@ -93,10 +93,15 @@ def test_matrix_file_writes_a_study_that_runs_like_any_other(tmp_path):
     study = load_study(path)
     (strategy,) = study.strategies.values()
     assert strategy.train_sets == (("de",), ("en",)) and strategy.eval_langs == study.languages
-    hub = load_study(matrix_file(tmp_path / "m2.toml", "report", ["hi", "bn"], "all"))
+    whole = write(tmp_path, 'model = "tiny"\ndata = "hub"\n[strategies.x]\ntrain = ["de"]\n'
+                  'eval = ["de"]\n', "whole.toml")  # fmt: skip
+    hub = load_study(matrix_file(tmp_path / "m2.toml", str(whole), ["hi", "bn"], "all"))
     assert len(hub.strategies["matrix"].eval_langs) == 40, "all of the hub's PAN-X"
-    some = load_study(matrix_file(tmp_path / "m3.toml", "report", ["hi"], ["ja", "ar"]))
+    some = load_study(matrix_file(tmp_path / "m3.toml", str(whole), ["hi"], ["ja", "ar"]))
     assert some.strategies["matrix"].eval_langs == ("ja", "ar")
+    # The report's [fractions] name de, fr, it and en only: Hindi would have no fraction.
+    with pytest.raises(StudyError, match="m4.toml: fractions: no fraction for 'hi'"):
+        load_study(matrix_file(tmp_path / "m4.toml", "report", ["hi"], ["de"]))
 
 
 @pytest.mark.parametrize(

@@ -1,13 +1,17 @@
-"""`xner run ...`: the study outside pytest, printing the report's tables and writing JSON."""
+"""xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
+study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `tolerances` and
+`expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from dataclasses import asdict
 
 from xner.data.hub import HubUnreachableError
+from xner.execution import flags
 from xner.execution.jobs import WorkerError
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 from xner.spec.runtime import PRECISIONS, describe
@@ -19,7 +23,9 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--data", help="'hub', 'wikiann', 'synthetic' or a PAN-X folder (default: the study's)"
     )
-    command.add_argument("--seed", type=int, action="append", help="repeat for several seeds")
+    command.add_argument(
+        "--seed", type=flags.seed, action="append", help="repeat for several seeds (0 to 2**32-1)"
+    )
     command.add_argument("--out", default="results", help="results folder (default: results/)")
     command.add_argument("--force", action="store_true", help="retrain cached configurations")
     command.add_argument(
@@ -28,12 +34,12 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     command.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     command.add_argument(
-        "--jobs", type=int, default=1, metavar="N",
+        "--jobs", type=flags.at_least(1, "jobs"), default=1, metavar="N",
         help="train N configurations at once, longest first, each in its own process with "
         "its share of the CPU cores and, on a GPU machine, worker k on GPU k mod G (default 1)",
     )  # fmt: skip
     command.add_argument(
-        "--shard", metavar="I/N",
+        "--shard", type=flags.shard, metavar="I/N",
         help="run only shard I of N (a deterministic, cost-balanced share of the "
         "configurations); combine the shards' results.json with `xner merge`",
     )  # fmt: skip
@@ -42,7 +48,8 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
     command.add_argument(
-        "--bootstrap", type=int, default=BOOTSTRAP_RESAMPLES, metavar="N",
+        "--bootstrap", type=flags.at_least(0, "resamples"), default=BOOTSTRAP_RESAMPLES,
+        metavar="N",
         help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
         "0: none)",
     )  # fmt: skip
@@ -52,10 +59,18 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line, as every other error of xner."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from xner.spec.study import built_in_studies
 
-    parser = argparse.ArgumentParser(prog="xner", description=__doc__)
+    parser = _Parser(prog="xner", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"xner {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="fine-tune and score a study's strategies")
     run.add_argument(
@@ -90,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("after", metavar="RUN_B.json", help="the run compared with it")
     compare.add_argument(
         "--bootstrap",
-        type=int,
+        type=flags.at_least(1, "resamples"),
         default=BOOTSTRAP_RESAMPLES,
         metavar="N",
         help=f"resamples (default {BOOTSTRAP_RESAMPLES})",
@@ -101,27 +116,36 @@ def build_parser() -> argparse.ArgumentParser:
         "larger of 3 seed standard deviations and the bootstrap half-width",
     )
     tolerances.add_argument("results", help="a results.json of several seeds (--seed ...)")
-    merge = commands.add_parser(
-        "merge",
-        aliases=["report"],
-        help="rebuild a run's tables, CSV and plots from saved runs: one (`xner report`) or "
-        "several, e.g. shards, combined (`xner merge`)",
-    )
-    merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
-    merge.add_argument("--out", required=True, help="folder for the merged files")
+    for name, what in (
+        ("merge", "combine saved runs (e.g. shards) into one: their tables, CSV and plots"),
+        ("report", "rebuild a saved run's tables, CSV and plots (byte for byte)"),
+    ):
+        merge = commands.add_parser(name, help=what, description=what)
+        merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
+        merge.add_argument("--out", required=True, help="folder for the files")
     expected = commands.add_parser(
         "expected", help="print a results.json as an expected-values TOML (re-measuring)"
     )
     expected.add_argument("results", help="a results.json written by xner")
-    expected.add_argument("--tolerance", type=float, default=0.002)
+    expected.add_argument(
+        "--tolerance", type=flags.non_negative, default=0.002,
+        help="how far each figure may move either way (default 0.002)",
+    )  # fmt: skip
     expected.add_argument(
         "--match",
         action="append",
         metavar="PACKAGE=PREFIX",
+        type=flags.package_prefix,
         help="print an [[environment]] variant used where the installed version of PACKAGE "
         "starts with PREFIX (e.g. transformers=4.46); repeatable",
     )
     return parser
+
+
+def _version() -> str:
+    from xner.results.records import versions
+
+    return versions()["xner"]
 
 
 def print_expected(args: argparse.Namespace) -> int:
@@ -142,7 +166,7 @@ def print_expected(args: argparse.Namespace) -> int:
     )
     prefix = ""
     if args.match:
-        match = dict(item.split("=", 1) for item in args.match)
+        match = dict(args.match)
         name = ", ".join(f"{k} {v}" for k, v in match.items())
         inline = ", ".join(f'{k} = "{v}"' for k, v in match.items())
         print(f'\n[[environment]]\nname = "{name}"\nmatch = {{ {inline} }}')
@@ -171,10 +195,11 @@ def run(args: argparse.Namespace) -> int:
 def matrix(args: argparse.Namespace) -> int:
     """Written as a study file in the results folder (the run's own record of what it ran),
     then run like any other."""
-    from xner.spec.study import load_study, matrix_file
+    from xner.spec.study import check_matrix, load_study, matrix_file
 
-    out = _writable_out(args)
     evals = "all" if args.eval == "all" else args.eval.split(",")
+    check_matrix(args.study, args.train.split(","), evals, args.data)
+    out = _writable_out(args)
     path = matrix_file(out / "matrix.toml", args.study, args.train.split(","), evals)
     return run_study(load_study(path, args.data), args)
 
@@ -198,13 +223,13 @@ def _writable_out(args: argparse.Namespace):
 
 
 def run_study(study, args: argparse.Namespace) -> int:
-    from xner.execution.engine import run_facts
     from xner.execution.runner import preflight
-    from xner.execution.schedule import Shard, config_cost, config_key, in_shard
+    from xner.execution.schedule import config_cost, config_key, in_shard
     from xner.reporting.output import FolderLock
     from xner.reporting.tables import tables
+    from xner.results.records import run_facts
 
-    shard = Shard.parse(args.shard) if args.shard else None
+    shard = args.shard
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     if args.bootstrap < 0:
@@ -216,6 +241,11 @@ def run_study(study, args: argparse.Namespace) -> int:
     }
     mine = in_shard(costs, shard)
     mine_configs = [c for c in configs if config_key(study.name, c) in mine]
+    if not mine_configs:
+        raise ValueError(
+            f"--shard {shard}: no training configuration falls in this shard ({study.name} "
+            f"has {len(configs)}); use at most {len(configs)} shards"
+        )
     # Everything that can fail fails now, before the first training: the folders, another
     # run on the same folder, the model, every language's data and the few-shot sizes.
     out = _writable_out(args)
@@ -336,9 +366,26 @@ def merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt("SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    seeds = getattr(args, "seed", None) or []
+    if len(set(seeds)) < len(seeds):
+        repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+        twice = ", ".join(map(str, repeated))
+        print(
+            f"xner {args.command}: error: argument --seed: each seed once, got {twice} twice "
+            f"(see `xner {args.command} --help`)",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM as Ctrl-C: the workers are ended, the folder's lock released, one line said.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         command = {"run": run, "matrix": matrix, "compare": compare, "merge": merge,
                    "report": merge, "expected": print_expected,
@@ -349,6 +396,16 @@ def main(argv: list[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"xner: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as err:
+        how = "SIGTERM" if err.args == ("SIGTERM",) else "Ctrl-C"
+        kept = ""
+        if args.command in ("run", "matrix"):
+            kept = (
+                f"; the configurations that finished are cached in {args.out}/cache/: the "
+                "same command trains only what is missing"
+            )
+        print(f"xner: stopped by {how}{kept}", file=sys.stderr)
+        return 143 if how == "SIGTERM" else 130
 
 
 if __name__ == "__main__":

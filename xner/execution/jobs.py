@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -96,9 +98,11 @@ class Worker:
             env=worker_environment(runtime, slot, jobs),
             text=True,
         )
+        self.busy = False  # a job sent and its reply not yet read
 
     def run(self, job: Job) -> Outcome:
         assert self.process.stdin is not None and self.process.stdout is not None
+        self.busy = True
         try:
             self.process.stdin.write(job.to_json() + "\n")
             self.process.stdin.flush()
@@ -111,16 +115,22 @@ class Worker:
                 f"the training worker of {job.config.label} (seed {job.seed}) stopped with "
                 f"exit code {code}; its output is above"
             )
+        self.busy = False
         reply = json.loads(line)
         if "error" in reply:
             raise WorkerError(reply["error"])
         return Outcome(reply["results"], reply["trained"], reply.get("peak", {}))
 
     def close(self) -> None:
+        """Let an idle child finish; end one still busy with a job (the run was
+        interrupted: its training is lost, the ones before it are cached)."""
         if self.process.poll() is None:
-            self.process.stdin.close()
+            if self.busy:
+                self.process.terminate()
+            else:
+                self.process.stdin.close()
             try:
-                self.process.wait(timeout=30)
+                self.process.wait(timeout=5 if self.busy else 30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -137,6 +147,13 @@ class Workers:
         if job.runtime not in self.workers:
             self.workers[job.runtime] = Worker(job.runtime, self.slot, self.jobs)
         return self.workers[job.runtime].run(job)
+
+    def interrupt(self) -> None:
+        """End the children busy with a job now (from another thread than the one that
+        waits on them: it sees them gone, and closes this pool)."""
+        for worker in list(self.workers.values()):
+            if worker.busy and worker.process.poll() is None:
+                worker.process.terminate()
 
     def close(self) -> None:
         for worker in self.workers.values():
@@ -158,9 +175,12 @@ def run_jobs(
     outcomes: list[Outcome | None] = [None] * len(jobs)
     failures: list[BaseException] = []
     lock = threading.Lock()
+    pools: list[Workers] = []
 
     def serve(slot: int) -> None:
         pool = Workers(slot, workers)
+        with lock:
+            pools.append(pool)
         try:
             while True:
                 with lock:
@@ -182,8 +202,17 @@ def run_jobs(
     threads = [threading.Thread(target=serve, args=(slot,)) for slot in range(workers)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:  # Ctrl-C or SIGTERM in this thread: end the workers, then stop
+        with lock:
+            order.clear()
+            for pool in pools:
+                pool.interrupt()
+        for thread in threads:
+            thread.join()
+        raise
     if failures:
         raise failures[0]
     return [outcome for outcome in outcomes if outcome is not None]
@@ -192,8 +221,25 @@ def run_jobs(
 # ---- the child --------------------------------------------------------------------------
 
 
+def _watch_parent(interval: float = 0.25) -> None:
+    """End this worker as soon as its parent is gone (killed with -9, say), instead of
+    training on for nobody: a thread polls the parent's pid, portable to every POSIX system.
+    Ctrl-C is the parent's to handle: it ends its workers itself, without their tracebacks."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="xner-parent-watch", daemon=True).start()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _serve() -> None:
     """The worker's loop: a job per stdin line, a reply per line on the original stdout."""
+    _watch_parent()
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints must not corrupt the replies
     import datasets

@@ -249,7 +249,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--xner-bootstrap",
-        type=int,
         default=BOOTSTRAP_RESAMPLES,
         metavar="N",
         help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
@@ -257,7 +256,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--xner-compare-fail",
-        type=float,
         default=0.01,
         help="fail the session where F1 fell by more than this against --xner-compare, and "
         "significantly (0.01)",
@@ -293,21 +291,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _seeds(text: str) -> list[int]:
+    from xner.execution.flags import seed_list
+
     try:
-        seeds = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise pytest.UsageError(f"--xner-seeds wants comma-separated integers: {text!r}") from None
-    if not seeds:
-        raise pytest.UsageError("--xner-seeds names no seed")
-    return seeds
+        return seed_list(text)
+    except ValueError as err:
+        raise pytest.UsageError(f"--xner-seeds: {err}") from None
+
+
+def _checked(config: pytest.Config, name: str, checker: str, *args):
+    """An option's value through its xner.execution.flags checker; a bad one is a usage error."""
+    from xner.execution import flags
+
+    check = getattr(flags, checker)
+    check = check(*args) if args else check
+    try:
+        return check(str(config.getoption(name)))
+    except ValueError as err:
+        raise pytest.UsageError(f"--{name.replace('_', '-')}: {err}") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for marker, meaning in MARKERS.items():
         config.addinivalue_line("markers", f"{marker}: {meaning}")
     studies, unsuited = _studies(config)
-    if config.getoption("xner_bootstrap") < 0:
-        raise pytest.UsageError("--xner-bootstrap wants 0 (no intervals) or more resamples")
+    bootstrap = _checked(config, "xner_bootstrap", "at_least", 0, "resamples")
     for study in studies.values():
         if study.mark:
             config.addinivalue_line("markers", f"{study.mark}: cases of the {study.name} study")
@@ -331,7 +339,7 @@ def pytest_configure(config: pytest.Config) -> None:
         model=config.getoption("xner_model"),
         data=config.getoption("xner_data"),
         compare_path=Path(compare) if compare else None,
-        compare_fail=config.getoption("xner_compare_fail"),
+        compare_fail=_checked(config, "xner_compare_fail", "non_negative"),
         precision=config.getoption("xner_precision"),
         compile=config.getoption("xner_compile"),
         shard=_shard(config.getoption("xner_shard")),
@@ -339,7 +347,7 @@ def pytest_configure(config: pytest.Config) -> None:
         studies=studies,
         unsuited=unsuited,
         require_expected=config.getoption("xner_require_expected"),
-        bootstrap=config.getoption("xner_bootstrap"),
+        bootstrap=bootstrap,
         compare_plain=config.getoption("xner_compare_plain"),
     )
     from xner.execution.engine import Engine
@@ -640,9 +648,12 @@ class Bench:
                 )  # fmt: skip
             return None
         cache = self.state.expected_files
-        if path not in cache:
-            cache[path] = load_expected(path, versions())
-        return cache[path].for_case(case)
+        try:  # a bad file or stale figures: this case fails in one line, before it trains
+            if path not in cache:
+                cache[path] = load_expected(path, versions())
+            return cache[path].for_case(case)
+        except (OSError, ValueError, LookupError) as err:
+            pytest.fail(f"{case}: {err.args[0] if err.args else err}", pytrace=False)
 
     def check(self, case, result, expectation) -> None:
         """Record `result` beside its expected figure (None: measured only), then assert it

@@ -97,10 +97,13 @@ def write_run(
 ) -> list[Path]:
     """Write every file of a run into `out`, each atomically; returns the paths written."""
     out = Path(out)
+    # Every text is built before the first file is written: a run that cannot be rendered
+    # leaves the folder as it was, not half rewritten.
+    csv, md = results_csv(results), tables_md(results, run, expected, baseline)
     written = [
         save_results(out / "results.json", results, dict(run), list(expected)),
-        write_atomic(out / "results.csv", results_csv(results)),
-        write_atomic(out / "tables.md", tables_md(results, run, expected, baseline)),
+        write_atomic(out / "results.csv", csv),
+        write_atomic(out / "tables.md", md),
     ]
     if plots:
         for path in (

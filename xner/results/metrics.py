@@ -14,8 +14,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
 from xner.spec.labels import IGNORE
-
-MODES = ("default", "strict")
+from xner.spec.recipe import METRIC_MODES as MODES
 
 
 @dataclass(frozen=True)

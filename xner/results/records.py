@@ -88,7 +88,8 @@ def run_facts() -> dict:
     xner.training.device.device_name, which the fronts add: it asks torch."""
     return {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "commit": _git_commit(),
+        # The git commit where there is a checkout, else the installed xner's version.
+        "commit": _git_commit() or f"xner {versions()['xner']}",
         "machine": platform.machine(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -133,23 +134,139 @@ def save_results(
 
 
 def load_results(path: str | Path) -> ResultsFile:
-    """Read a results.json, checking its schema."""
+    """Read a results.json, checked whole: its schema, `run`, every record's every field
+    (type, and that its interval and sentence counts read) and the expected records. Any
+    problem is a ValueError naming the file, the record and the field, and what was
+    expected, before a caller builds or writes anything from it."""
     path = Path(path)
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file (a results.json written by xner)") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text ({err.reason})") from None
     if not isinstance(payload, dict) or payload.get("schema") != SCHEMA:
         found = payload.get("schema") if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(f"{path}: results schema {found!r}, this xner reads schema {SCHEMA}")
-    try:
-        results = [Result.from_dict(r) for r in payload["results"]]
-    except (KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{path}: malformed results ({err})") from None
+    run, records = payload.get("run", {}), payload.get("results")
     expected = payload.get("expected", [])
+    if not isinstance(run, dict):
+        raise ValueError(f"{path}: run: must be an object, got {_kind(run)}")
+    for key in ("versions", "recipes"):
+        if not isinstance(run.get(key, {}), dict):
+            raise ValueError(f"{path}: run.{key}: must be an object, got {_kind(run[key])}")
+    if not isinstance(records, list) or not records:
+        what = "an empty list" if records == [] else _kind(records)
+        raise ValueError(f"{path}: results: a non-empty list of result records, got {what}")
+    results = [_record(path, i, record) for i, record in enumerate(records)]
+    if not isinstance(expected, list):
+        raise ValueError(f"{path}: expected: must be a list, got {_kind(expected)}")
+    for i, e in enumerate(expected):
+        where = f"{path}: expected[{i}]"
+        if not isinstance(e, dict):
+            raise ValueError(f"{where}: must be an object, got {_kind(e)}")
+        for key, kinds in (("strategy", str), ("config", str), ("eval_lang", str), ("f1", _NUM)):
+            if not _is(e.get(key), kinds):
+                raise ValueError(f"{where}.{key}: must be {_name(kinds)}, got {_kind(e.get(key))}")
     studies = {r.profile for r in results}
     if len(studies) == 1:
         # Files from before expected records named their study: theirs is the results' one.
         (study,) = studies
         expected = [{"study": study} | e if "study" not in e else e for e in expected]
-    return ResultsFile(results=results, run=payload.get("run", {}), expected=expected)
+    return ResultsFile(results=results, run=run, expected=expected)
+
+
+_NUM = (int, float)
+# What each field of a record holds (JSON's types): str, a number, int, an object, None...
+_FIELD_KINDS = {
+    "strategy": str, "train_langs": list, "train_size": int, "eval_lang": str, "seed": int,
+    "f1": _NUM, "precision": _NUM, "recall": _NUM, "per_type": dict, "n_test": int,
+    "model": str, "data_source": str, "train_seconds": _NUM, "eval_seconds": _NUM,
+    "versions": dict, "device": str, "config": str, "profile": str, "strategy_version": int,
+    "runtime": dict, "train_steps": int, "seconds_per_step": _NUM, "size": (int, type(None)),
+    "reference": (str, type(None)), "interval": (dict, type(None)),
+    "sentence_counts": (str, type(None)),
+}  # fmt: skip
+
+
+def _record(path: Path, index: int, record) -> Result:
+    where = f"{path}: results[{index}]"
+    if not isinstance(record, dict):
+        raise ValueError(f"{where}: must be an object (a result record), got {_kind(record)}")
+    for f in dataclasses.fields(Result):
+        if f.name not in record:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ValueError(f"{where}: no field {f.name!r}")
+            continue
+        value, kinds = record[f.name], _FIELD_KINDS[f.name]
+        if not _is(value, kinds):
+            raise ValueError(f"{where}.{f.name}: must be {_name(kinds)}, got {_kind(value)}")
+    for name, items, kinds in (
+        ("train_langs", enumerate(record["train_langs"]), str),
+        ("per_type", record["per_type"].items(), _NUM),
+        ("versions", record["versions"].items(), str),
+    ):
+        for key, value in items:
+            if not _is(value, kinds):
+                raise ValueError(
+                    f"{where}.{name}[{key!r}]: must be {_name(kinds)}, got {_kind(value)}"
+                )
+    if record.get("interval") is not None:
+        _check_interval(f"{where}.interval", record["interval"])
+    if record.get("sentence_counts") is not None:
+        from xner.results.intervals import decode_counts
+
+        try:
+            decode_counts(record["sentence_counts"])
+        except ValueError as err:
+            raise ValueError(f"{where}.sentence_counts: {err}") from None
+    try:
+        return Result.from_dict(record)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def _check_interval(where: str, interval: dict) -> None:
+    """`{"micro": {"estimate", "low", "high"}, "per_type": {TYPE: {...}}, ...}`."""
+    bounds = [("micro", interval.get("micro"))]
+    per_type = interval.get("per_type", {})
+    if not isinstance(per_type, dict):
+        raise ValueError(f"{where}.per_type: must be an object, got {_kind(per_type)}")
+    bounds += [(f"per_type[{name!r}]", value) for name, value in per_type.items()]
+    for name, value in bounds:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}.{name}: must be an object, got {_kind(value)}")
+        for key in ("estimate", "low", "high"):
+            if not _is(value.get(key), _NUM):
+                raise ValueError(
+                    f"{where}.{name}.{key}: must be a number, got {_kind(value.get(key))}"
+                )
+
+
+def _is(value, kinds) -> bool:
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+
+
+def _name(kinds) -> str:
+    names = {str: "a string", int: "a whole number", float: "a number", list: "a list",
+             dict: "an object", type(None): "null"}  # fmt: skip
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if kinds == _NUM:
+        return "a number"
+    return " or ".join(dict.fromkeys(names[k] for k in kinds))
+
+
+def _kind(value) -> str:
+    """A JSON value, shortly: `the string '0.5'`, `null`, `a list`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, int | float):
+        return repr(value)
+    return {list: "a list", dict: "an object"}.get(type(value), type(value).__name__)

@@ -90,8 +90,9 @@ def load_expected(path: str | Path, environment: dict[str, str] | None = None) -
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path}: {err}") from None
+    _check_layout(path, data)
     environment_name = ""
     if environment is not None:
         for variant in data.get("environment", []):
@@ -119,6 +120,58 @@ def load_expected(path: str | Path, environment: dict[str, str] | None = None) -
             except (KeyError, TypeError, ValueError) as err:
                 raise ValueError(f"{path}: [{strategy}] cell {key!r}: {err}") from None
     return Expected(path, versions, cells, environment_name)
+
+
+def _check_layout(path: Path, data: dict) -> None:
+    """Every strategy table of the file (and of each [[environment]]) as load_expected reads
+    it: a ValueError naming the file and the key, and what it should hold."""
+
+    def fail(key: str, problem: str) -> ValueError:
+        return ValueError(f"{path}: {key}: {problem}")
+
+    def number(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+    def strategies(table: dict, prefix: str) -> None:
+        for strategy, spec in table.items():
+            if not isinstance(spec, dict) or "cells" not in spec:
+                continue
+            where = f"{prefix}{strategy}"
+            version = spec.get("version")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise fail(f"{where}.version", f"a whole number of at least 1, got {version!r}")
+            for key in ("two_sided",):
+                if not isinstance(spec.get(key, False), bool):
+                    raise fail(f"{where}.{key}", f"true or false, got {spec[key]!r}")
+            for key in ("tolerance", "flag_above"):
+                if key in spec and not (number(spec[key]) and 0 <= spec[key] < 1):
+                    raise fail(f"{where}.{key}", f"a number from 0 to 1, got {spec[key]!r}")
+            if not isinstance(spec["cells"], dict):
+                raise fail(f"{where}.cells", 'a table of "<config>-><lang>" = F1')
+            for cell, value in spec["cells"].items():
+                cell_where = f'{where}.cells."{cell}"'
+                value = value if isinstance(value, dict) else {"f1": value}
+                if not (number(value.get("f1")) and 0 <= value["f1"] <= 1):
+                    raise fail(cell_where, f"an F1 from 0 to 1, got {value.get('f1')!r}")
+                tolerance = value.get("tolerance", 0.0)
+                if not (number(tolerance) and 0 <= tolerance < 1):
+                    raise fail(
+                        cell_where + ".tolerance", f"a number from 0 to 1, got {tolerance!r}"
+                    )
+                if not isinstance(value.get("why", ""), str):
+                    raise fail(cell_where + ".why", f"a string, got {value['why']!r}")
+
+    strategies(data, "")
+    variants = data.get("environment", [])
+    if not isinstance(variants, list):
+        raise fail("environment", "[[environment]] tables, each with `name` and `match`")
+    for i, variant in enumerate(variants):
+        where = f"environment[{i}]"
+        if not isinstance(variant, dict) or not isinstance(variant.get("name"), str):
+            raise fail(where + ".name", "each [[environment]] needs a `name` string")
+        if not isinstance(variant.get("match"), dict):
+            raise fail(where + ".match", "a table of package = version prefix")
+        strategies(variant, where + ".")
 
 
 def expected_file(study, benchmarks_expected: str | Path) -> Path | None:

@@ -16,6 +16,8 @@ import os
 import platform
 from dataclasses import asdict, dataclass, replace
 
+from xner.spec.recipe import SettingError
+
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 # Pinned CPU numerics: the same arithmetic on every x86-64 CPU with AVX2, Intel or AMD, so
@@ -48,13 +50,16 @@ class Runtime:
 
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}"
+            raise SettingError(
+                "precision",
+                f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}",
             )
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be at least 1, got {self.threads}")
-        if self.eval_batch_size < 1:
-            raise ValueError(f"eval_batch_size must be at least 1, got {self.eval_batch_size}")
+        for key, least in (("threads", 1), ("eval_batch_size", 1), ("loader_workers", 0)):
+            value = getattr(self, key)
+            if value is None and key != "eval_batch_size":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise SettingError(key, f"a whole number of at least {least}, got {value!r}")
 
     def with_options(self, **options) -> Runtime:
         """A copy with the given fields changed; None values leave a field as it is."""

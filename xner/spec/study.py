@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from xner.spec.languages import SYNTHETIC_SIZES, check_lang, source_languages
-from xner.spec.recipe import RECIPE_KEYS, Recipe
+from xner.spec.recipe import RECIPE_KEYS, Recipe, SettingError
 from xner.spec.runtime import Runtime
 from xner.spec.strategies import Strategy
 
@@ -149,6 +149,42 @@ def matrix_file(path: str | Path, base: str, train: list[str], evals: list[str] 
     return write_atomic(Path(path), text)
 
 
+def check_matrix(
+    base: str, train: list[str], evals: list[str] | str, data: str | None = None
+) -> None:
+    """The languages of `xner matrix --train ... --eval ...` on study `base`, checked before
+    its study file is written: a StudyError naming the flag, the language and what the data
+    source (or the base study's [fractions]) has."""
+    try:
+        study = load_study(base, data)
+    except StudyError as err:
+        raise StudyError(f"--study: {err}") from None
+    targets = list(source_languages(study.data)) if evals == "all" else evals
+    for flag, langs in (("--train", train), ("--eval", [] if evals == "all" else evals)):
+        if evals != "all" or flag == "--train":
+            if not langs or "" in langs:
+                raise StudyError(f"{flag}: comma-separated language codes, e.g. de,fr")
+            repeated = sorted({x for x in langs if langs.count(x) > 1})
+            if repeated:
+                raise StudyError(f"{flag}: each language once, got {', '.join(repeated)} twice")
+        for lang in langs:
+            try:
+                check_lang(lang, study.data)
+            except ValueError as err:
+                raise StudyError(f"{flag}: {err}") from None
+    if study.fractions is not None:
+        for flag, langs in (("--train", train), ("--eval", targets)):
+            missing = [x for x in langs if x not in study.fractions]
+            if missing:
+                raise StudyError(
+                    f"{flag}{' all' if flag == '--eval' and evals == 'all' else ''}: the "
+                    f"study {study.name!r} has corpus fractions only for "
+                    f"{', '.join(study.fractions)}, not {', '.join(missing[:5])}"
+                    f"{' ...' if len(missing) > 5 else ''}; name languages among them, or "
+                    "give --study a study file without [fractions]"
+                )
+
+
 def _toml_list(train: list[str], evals: list[str] | str) -> str:
     if evals == "all":
         return '"all"'  # every language of the data source, whichever it is at run time
@@ -177,8 +213,10 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             raise fail("languages", f"{source!r} holds no PAN-X files (train-<lang>.tsv)")
     languages = tuple(_langs(languages_spec, "languages", source, fail))
     version = _typed(table, "version", int, fail, default=1)
+    if version < 1:
+        raise fail("version", f"a whole number of at least 1, got {version}")
     sizes = tuple(_sizes(table.get("few_shot_sizes", []), "few_shot_sizes", fail))
-    fractions = _fractions(table.get("fractions"), fail)
+    fractions = _fractions(table.get("fractions"), source, fail)
     recipe = _section(table, "recipe", RECIPE_KEYS, Recipe, fail)
     runtime = _section(table, "runtime", _RUNTIME_KEYS, Runtime, fail)
     strategies_table = _typed(table, "strategies", dict, fail)
@@ -195,6 +233,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
                 f"no strategy {strategy.reference!r}; the study has: {', '.join(strategies)}",
             )
         _check_sizes(name, strategy, source, fractions, fail)
+    _check_fractions(strategies, fractions, fail)
     return Study(
         name=path.stem,
         model=model,
@@ -206,7 +245,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
         few_shot_sizes=sizes,
         runtime=runtime,
         version=version,
-        mark=_typed(table, "mark", str, fail, default=None),
+        mark=_mark(table, fail),
         description=_typed(table, "description", str, fail, default=""),
         source=str(path),
     )
@@ -233,8 +272,11 @@ def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> S
             langs = _langs(item.split("+"), f"{where}.train", source, fail)
             train_sets.append(tuple(langs))
             train_names.append("")
+    _once(train_sets, f"{where}.train", "training set", fail, lambda t: "+".join(t))
     evals = spec["eval"]
     eval_langs = languages if evals == "all" else _langs(evals, f"{where}.eval", source, fail)
+    if not isinstance(spec.get("few_shot", False), bool):
+        raise fail(f"{where}.few_shot", f"true or false, got {spec['few_shot']!r}")
     if spec.get("few_shot") and "sizes" in spec:
         raise fail(where, "give `sizes` or `few_shot = true`, not both")
     if spec.get("few_shot"):
@@ -243,6 +285,10 @@ def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> S
         sizes: tuple = few_shot_sizes
     elif "sizes" in spec:
         sizes = tuple(_sizes(spec["sizes"], f"{where}.sizes", fail))
+        if not sizes:
+            raise fail(
+                f"{where}.sizes", "at least one size (or leave `sizes` out: the whole split)"
+            )
     else:
         sizes = (None,)
     return Strategy(
@@ -274,13 +320,41 @@ def _check_sizes(name, strategy, source, fractions, fail) -> None:
             )
 
 
+def _check_fractions(strategies, fractions, fail) -> None:
+    """With `[fractions]`, every language the study trains or evaluates on needs one: a
+    missing one would fail only when its data loads, after the trainings before it."""
+    if fractions is None:
+        return
+    used = dict.fromkeys(
+        lang
+        for s in strategies.values()
+        for lang in (*[x for t in s.train_sets for x in t], *s.eval_langs)
+    )
+    missing = [lang for lang in used if lang not in fractions]
+    if missing:
+        raise fail(
+            "fractions",
+            f"no fraction for {', '.join(map(repr, missing))}, which the study uses; give "
+            f"every one of {', '.join(used)} a fraction in (0, 1] (1 keeps a split whole)",
+        )
+
+
 def _langs(value, key, source, fail) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list) or not value:
         raise fail(key, f'a non-empty list of language codes or "all", got {value!r}')
     try:
-        return [check_lang(lang, source) for lang in value]
+        langs = [check_lang(lang, source) for lang in value]
     except ValueError as err:
         raise fail(key, str(err)) from None
+    _once(langs, key, "language", fail)
+    return langs
+
+
+def _once(items, key, what, fail, show=str) -> None:
+    """Each item once: `de+de` would train on German twice, `[50, 50]` one size twice."""
+    repeated = [show(x) for x in dict.fromkeys(items) if items.count(x) > 1]
+    if repeated:
+        raise fail(key, f"each {what} once, got {', '.join(repeated)} more than once")
 
 
 def _sizes(value, key, fail) -> list[int]:
@@ -288,10 +362,11 @@ def _sizes(value, key, fail) -> list[int]:
         isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value
     ):
         raise fail(key, f"a list of positive sentence counts, got {value!r}")
+    _once(value, key, "size", fail)
     return sorted(value)
 
 
-def _fractions(value, fail) -> dict[str, float] | None:
+def _fractions(value, source, fail) -> dict[str, float] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -299,6 +374,16 @@ def _fractions(value, fail) -> dict[str, float] | None:
     for lang, fraction in value.items():
         if not isinstance(fraction, int | float) or not 0 < fraction <= 1:
             raise fail(f"fractions.{lang}", f"a fraction in (0, 1], got {fraction!r}")
+        if source == "synthetic":  # its sizes are known now; other sources: at preflight
+            empty = [s for s, n in SYNTHETIC_SIZES.items() if int(n * fraction) < 1]
+            if empty:
+                least = 1 / min(SYNTHETIC_SIZES[s] for s in empty)
+                raise fail(
+                    f"fractions.{lang}",
+                    f"{fraction!r} keeps no sentence of the {', '.join(empty)} "
+                    f"split{'s' if len(empty) > 1 else ''} of "
+                    f"{source!r} data; at least {least:g}",
+                )
     return {lang: float(f) for lang, f in value.items()}
 
 
@@ -315,8 +400,17 @@ def _section(table, key, allowed, cls, fail):
             raise fail(f"{key}.{name}", f"must be like {default!r}, got {value!r}")
     try:
         return cls(**section)
+    except SettingError as err:
+        raise fail(f"{key}.{err.key}", err.problem) from None
     except TypeError as err:
         raise fail(key, str(err)) from None
+
+
+def _mark(table, fail) -> str | None:
+    mark = _typed(table, "mark", str, fail, default=None)
+    if mark is not None and not mark.isidentifier():
+        raise fail("mark", f"a pytest marker name (letters, digits, _), got {mark!r}")
+    return mark
 
 
 def _no_unknown(table, allowed, prefix, fail) -> None:
