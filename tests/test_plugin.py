@@ -117,7 +117,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.plugin.hooks import STATE
+from xner.plugin.session import STATE
 from xner.results.records import Result
 from xner.spec.study import load_study
 
@@ -293,7 +293,7 @@ def test_options_reach_the_study(pytester):
     """--xner-model, --xner-data and --xner-precision go into every training job."""
     pytester.makepyfile(
         """
-        from xner.plugin.hooks import STATE
+        from xner.plugin.session import STATE
 
         def test_study(request):
             state = request.config.stash[STATE]
@@ -880,12 +880,13 @@ def test_a_rerun_keeps_the_earlier_records_it_did_not_redo(project):
 def test_both_fronts_build_the_same_job_on_the_same_cache(pytester):
     """pytest and `xner run` reach the same cache entry: for the same study, configuration,
     seed and options they build the same Job (study, runtime, model, data, cache folder)."""
-    from xner.cli.main import _engine, build_parser
+    from xner.cli.main import build_parser
+from xner.cli.run import _engine
     from xner.execution.jobs import Job
 
     pytester.makepyfile(
         """
-        from xner.plugin.hooks import STATE
+        from xner.plugin.session import STATE
 
         def test_job(request):
             state = request.config.stash[STATE]

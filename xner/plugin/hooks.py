@@ -1,25 +1,30 @@
-"""pytest plugin: options, the `xner_bench` fixture, and the report's tables and plots.
+"""The pytest plugin's hooks: options, studies into benchmark cases, collection order and
+shards, the result files and the summary. The entry point (pyproject's pytest11) names this
+module; the session state is xner.plugin.session, the fixtures xner.plugin.fixture, the
+pytest-xdist scheduling xner.plugin.xdist (the way pytest-benchmark splits its plugin).
 
-Hooks only; the state lives in one `XnerSession` in `config.stash`. Results travel from the
-test (on whichever pytest-xdist worker) to the controller as `user_properties` of the test's
-report, so every worker's results reach the tables, and the controller rewrites the result
-files after each one, so a crash or Ctrl-C keeps what finished.
+Results travel from the test (on whichever pytest-xdist worker) to the controller as
+`user_properties` of the test's report, so every worker's results reach the tables, and the
+controller rewrites the result files after each one, so a crash or Ctrl-C keeps what finished.
 """
 
 from __future__ import annotations
 
-import copy
-import re
-from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pytest
 
+# pytest finds fixtures and hooks in this module's namespace: the ones the other modules of
+# the plugin define are imported here for it.
+from xner.plugin.fixture import xner_bench, xner_seed  # noqa: F401
+from xner.plugin.session import RESULT_PROPERTY, STATE, Record, XnerSession
+from xner.plugin.xdist import (  # noqa: F401
+    pytest_xdist_make_scheduler,
+    pytest_xdist_node_collection_finished,
+)
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 from xner.spec.runtime import PRECISIONS
 
-RESULT_PROPERTY = "xner_result"
 # The markers the plugin registers (pyproject.toml registers none of them: one source).
 MARKERS = {
     "gpu": "the report study (xlm-roberta-base); needs CUDA",
@@ -28,187 +33,6 @@ MARKERS = {
     "xner_strategy(name)": "the test runs the cases of this strategy; without a name, of every "
     "strategy no other test of its module takes",
 }
-
-
-@dataclass
-class Record:
-    """One measured case as the controller received it."""
-
-    nodeid: str
-    result: dict
-    expected: dict | None = None
-
-
-@dataclass
-class XnerSession:
-    """Everything the plugin keeps for one pytest session."""
-
-    config: pytest.Config
-    results_dir: Path
-    seeds: list[int]
-    model: str | None
-    data: str | None
-    compare_path: Path | None
-    compare_fail: float
-    studies: dict = field(default_factory=dict)  # name -> xner.spec.study.Study whose cases run
-    unsuited: dict = field(default_factory=dict)  # built-in study -> why --xner-data fails it
-    require_expected: bool = False
-    bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
-    compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
-    precision: str | None = None
-    compile: bool | None = None
-    shard: object = None  # xner.execution.schedule.Shard, or None for every case
-    baseline: list | None = None  # the --xner-compare run, read once before any case
-    records: list[Record] = field(default_factory=list)
-    outcomes: dict = field(default_factory=dict)  # xner.spec.identity.ConfigId -> its Results
-    engine: object = (
-        None  # xner.execution.engine.Engine: training, cache and files, as `xner run`'s
-    )
-    trained: dict = field(default_factory=dict)  # ConfigId -> trained (True) or cached, as
-    # the workers reported it
-    regressions: list[str] = field(default_factory=list)
-    expected_files: dict = field(default_factory=dict)  # path -> xner.spec.expected.Expected
-    written: list[Path] = field(default_factory=list)
-    write_error: str | None = None  # the first result file that could not be written
-    lock: object = None  # the xner.reporting.output.FolderLock on results_dir, on the controller
-    timed: set = field(default_factory=set)  # ConfigIds whose training has a row
-
-    @property
-    def is_worker(self) -> bool:
-        return hasattr(self.config, "workerinput")
-
-    def worker_slot(self) -> tuple[int, int]:
-        """(this process's index, number of processes training): gw3 of -n 8 is (3, 8)."""
-        if not self.is_worker:
-            return 0, 1
-        info = self.config.workerinput
-        return int(info["workerid"].lstrip("gw") or 0), int(info.get("workercount", 1))
-
-    def job(self, study: str, config, seed: int):
-        """The xner.execution.jobs.Job that trains `config` of `study` with this session's
-        options."""
-        return self.engine.job(self.studies[study], config, seed)
-
-    def score(self, study: str, config, seed: int, lang: str):
-        """The Result of `config` on `lang`: from the cache, or trained (once per process,
-        with every evaluation language) in this process's worker, the first time a case of
-        it asks; through the same engine as `xner run`."""
-        from xner.spec.identity import ConfigId
-
-        key = ConfigId.of(study, config, seed)
-        if key not in self.outcomes:
-            from xner.results.records import Result
-
-            outcome = self.engine.run(self.job(study, config, seed), study)
-            self.outcomes[key] = [Result.from_dict(r) for r in outcome.results]
-        return next(r for r in self.outcomes[key] if r.eval_lang == lang)
-
-    def hold_folder(self) -> None:
-        """Take the results folder for this session, as `xner run` does, before anything
-        trains: a second session on it stops at once, naming the process that holds it,
-        instead of interleaving its result files with this one's."""
-        if self.lock is not None:
-            return
-        from xner.reporting.output import FolderLock, check_writable
-
-        try:
-            self.lock = FolderLock(check_writable(self.results_dir)).__enter__()
-        except OSError as err:
-            raise pytest.UsageError(f"xner: {err}") from None
-
-    def release_folder(self) -> None:
-        if self.lock is not None:
-            self.lock.__exit__(None, None, None)
-            self.lock = None
-
-    def results(self):
-        """This session's Results (with --xner-bootstrap's intervals)."""
-        from xner.results.records import Result
-
-        results = [Result.from_dict(r.result) for r in self.records]
-        if self.bootstrap != BOOTSTRAP_RESAMPLES:
-            from xner.results.intervals import rebootstrap
-
-            results = rebootstrap(results, self.bootstrap)
-        return results
-
-    def folder_records(self):
-        """The results folder's records once this session's are in: the earlier run's that
-        this session did not redo, and this session's (xner.execution.engine.Engine.records)."""
-        from xner.results.records import Result
-
-        session = [Result.from_dict(r.result) for r in self.records]
-        return self.engine.folder_records(session, self.expected(), self.bootstrap)
-
-    def trained_summary(self) -> str | None:
-        """`trained 7 configuration(s), 1 from cache`, from what every process reported
-        (None where nothing reported: no case trained through the engine)."""
-        from xner.execution.engine import trained_summary
-
-        return trained_summary(self.trained) if self.trained else None
-
-    def expected(self) -> list[dict]:
-        """Expected-figure records of the measured cells, as results.json keeps them."""
-        from xner.reporting.output import expected_record
-        from xner.results.records import Result
-
-        return [
-            expected_record(Result.from_dict(r.result), r.expected)
-            for r in self.records
-            if r.expected is not None
-        ]
-
-    def suspects(self) -> list[str]:
-        return [
-            f"{r.nodeid}: F1 {r.result['f1']:.4f} is far above the expected "
-            f"{r.expected['f1']:.4f}{' (' + r.expected['why'] + ')' if r.expected['why'] else ''}"
-            for r in self.records
-            if r.expected is not None and r.expected.get("suspect")
-        ]
-
-    @cached_property
-    def run_facts(self) -> dict:
-        from xner.execution.engine import run_facts
-
-        return run_facts() | {
-            "seeds": self.seeds,
-            "model": self.model,
-            "data": self.data,
-            "studies": {name: study.source for name, study in self.studies.items()},
-            "recipes": {name: asdict(study.recipe) for name, study in self.studies.items()},
-            "shard": str(self.shard) if self.shard else None,
-        }
-
-    def write_results(self, plots: bool = False) -> None:
-        """Every file of the run, through xner's one writer; plots only at the end."""
-        from xner.results.records import Result
-
-        session = [Result.from_dict(r.result) for r in self.records]
-        self.written = self.engine.write(
-            session, self.run_facts, self.expected(), self.baseline, plots=plots,
-            resamples=self.bootstrap,
-        )  # fmt: skip
-
-    def compare(self) -> None:
-        """Cells whose F1 fell by more than the allowance against the saved run and, where
-        both scored the same test sentences, significantly so by a paired bootstrap."""
-        if self.baseline is None:
-            return
-        from xner.reporting.compare import compare_runs
-
-        comparisons = compare_runs(self.baseline, self.results(), max(self.bootstrap, 1))
-        several = len({c.cell.study for c in comparisons}) > 1  # then each line names its own
-        for c in comparisons:
-            if c.fell(self.compare_fail, plain=self.compare_plain):
-                paired = f"; paired bootstrap {c.difference}" if c.difference else ""
-                study = f"{c.cell.study} " if several else ""
-                self.regressions.append(
-                    f"{study}{c.cell.strategy} {c.cell.key}: F1 {c.after:.4f}, was {c.before:.4f} "
-                    f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired})"
-                )
-
-
-STATE = pytest.StashKey[XnerSession]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -360,37 +184,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
 
 
-@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
-def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """With -n (xdist's `load` or `loadgroup`), hand out work a training configuration at a
-    time: its cases stay on one worker, so it trains once, and configurations go out in
-    collection order, which xner sorts longest first.
-
-    xdist's own `loadgroup` would group by `xdist_group` marks, but it does so by editing node
-    ids, which pytest 9.2 no longer lets it do (pytest-xdist issue 1386): the cases were
-    silently scattered and every worker trained every configuration. The scope here comes from
-    the case id itself (`test_full[smoke-all->de]` is in `test_full[smoke-all]`).
-    """
-    if config.option.dist not in ("load", "loadgroup"):
-        return None
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ConfigurationScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return configuration_scope(nodeid)
-
-    config.option.loadscopereorder = False  # keep xner's order, not largest group first
-    return ConfigurationScheduling(config, log)
-
-
-def configuration_scope(nodeid: str) -> str:
-    """A benchmark case's node id without its evaluation language; any other test's node id."""
-    head, bracket, params = nodeid.partition("[")
-    if not bracket or "->" not in params:
-        return nodeid
-    return head + bracket + re.sub(r"->[^\]\-]+", "", params)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
@@ -398,30 +191,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state.engine is not None:
         state.engine.close()
     state.release_folder()  # after the last write of the result files (pytest_sessionfinish)
-
-
-@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, on the controller
-def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
-    """Under -n the controller collects nothing itself: it takes the results folder as soon
-    as a worker has collected benchmark cases, before any case is handed out to run."""
-    state = node.config.stash[STATE]
-    if state.lock is None and _has_cases(state, ids):
-        state.hold_folder()
-
-
-def _has_cases(state: XnerSession, nodeids: list[str]) -> bool:
-    """Whether any of `nodeids` is a benchmark case's: its parameters end in a case's id."""
-    from xner.spec.cases import study_cases
-
-    cases = {
-        str(case)
-        for study in state.studies.values()
-        for strategy in study.strategies
-        for named in (False, True)
-        for case in study_cases(study, strategy, named_by_strategy=named)
-    }
-    params = (nodeid.partition("[")[2].rstrip("]") for nodeid in nodeids)
-    return any(re.sub(r"-seed-?\d+$", "", p) in cases for p in params)
 
 
 def _studies(config: pytest.Config) -> tuple[dict, dict]:
@@ -592,132 +361,6 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
         (item for item in items if item not in deselected),
         key=lambda item: rank[key_of[item]] if item in key_of else -1,
     )
-
-
-class Bench:
-    """What a benchmark case uses: run its case, record the result, check it."""
-
-    def __init__(self, request: pytest.FixtureRequest, benchmark, seed: int):
-        self.request = request
-        self.benchmark = benchmark
-        self.seed = seed
-        self.state: XnerSession = request.config.stash[STATE]
-
-    def run(self, case):
-        """Train (once per configuration and seed) and score `case`, and time both.
-
-        Training and every evaluation of a configuration run together in the training worker,
-        which times each. pytest-benchmark gets those times, not the round trip to the worker:
-        this case's row, in the group `eval`, is its evaluation; the case that asked for the
-        training adds a row for it, named after the configuration (`test_zero_shot[smoke-de]`),
-        in the group `train`. The Result has both times too.
-        """
-        key = case.configuration(self.seed)
-        result = self.state.score(case.study, case.config, self.seed, case.lang)
-        training = {
-            "train_seconds": result.train_seconds,
-            "train_steps": result.train_steps,
-            "seconds_per_step": result.seconds_per_step,
-        }
-        if key not in self.state.timed:
-            self.state.timed.add(key)
-            row = configuration_scope(self.request.node.nodeid)
-            _record(self.benchmark, "train", result.train_seconds, training, row=row)
-        evaluation = {"f1": result.f1, "eval_seconds": result.eval_seconds, **training}
-        _record(self.benchmark, "eval", result.eval_seconds, evaluation)
-        return result
-
-    def expectation(self, case, folder: str | Path):
-        """The expected figure of `case`: from `<study file>.expected.toml` beside a study
-        file or `folder/<study>.toml` (the installed versions pick an [[environment]]
-        variant). None when the study has no file: the case is reported as measured, unless
-        --xner-require-expected asks for one."""
-        from xner.results.records import versions
-        from xner.spec.expected import expected_file, load_expected
-
-        study = self.state.studies[case.study]
-        path = expected_file(study, folder)
-        if path is None:
-            if self.state.require_expected:
-                pytest.fail(
-                    f"{case}: no expected figures for study {study.name!r} (looked for "
-                    f"{study.name}.toml in {folder}"
-                    + (f" and {Path(study.source).with_suffix('.expected.toml')}" if
-                       study.ref != study.name else "") + ")",
-                    pytrace=False,
-                )  # fmt: skip
-            return None
-        cache = self.state.expected_files
-        try:  # a bad file or stale figures: this case fails in one line, before it trains
-            if path not in cache:
-                cache[path] = load_expected(path, versions())
-            return cache[path].for_case(case)
-        except (OSError, ValueError, LookupError) as err:
-            pytest.fail(f"{case}: {err.args[0] if err.args else err}", pytrace=False)
-
-    def check(self, case, result, expectation) -> None:
-        """Record `result` beside its expected figure (None: measured only), then assert it
-        meets it."""
-        expected = None
-        if expectation is not None:
-            expected = {
-                "f1": expectation.f1,
-                "why": expectation.why,
-                "source": expectation.source,
-                "suspect": expectation.suspect(result.f1),
-            }
-        # Whether its configuration trained or came from the cache travels with it, from
-        # whichever xdist worker ran it, for the session's `trained N, M from cache` line.
-        trained = self.state.engine.trained.get(case.configuration(self.seed))
-        self.request.node.user_properties.append(
-            (RESULT_PROPERTY, {"result": result.to_dict(), "expected": expected,
-                               "trained": trained})
-        )  # fmt: skip
-        if expectation is None:
-            return
-        failure = expectation.failure(result.f1)
-        if failure:
-            pytest.fail(f"{case}: {failure}", pytrace=False)
-
-
-class _Measured:
-    """pytest-benchmark's clock for a time measured where the work ran (the training
-    worker): it reads 0 before the timed call and the measured seconds after it."""
-
-    __name__ = "xner_measured"  # the timer --benchmark-json names
-
-    def __init__(self, seconds: float):
-        self.readings = iter((0.0, float(seconds)))
-
-    def __call__(self) -> float:
-        return next(self.readings)
-
-
-def _record(benchmark, group: str, seconds: float, info: dict, row: str | None = None) -> None:
-    """`seconds` as one round of pytest-benchmark in group `group`: this test's own row, or a
-    new row whose full name is `row`. pytest-benchmark off (under -n) records nothing."""
-    if row is not None:
-        benchmark = copy.copy(benchmark)  # the same test's settings, a row of its own
-        benchmark.fullname, benchmark.name = row, row.rpartition("::")[2]
-        benchmark.param = benchmark.name.partition("[")[2].rstrip("]") or None
-        benchmark.params, benchmark.extra_info = None, {}
-    benchmark.group = group
-    benchmark.extra_info.update(info)
-    if benchmark.enabled:
-        benchmark._timer = _Measured(seconds)
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
-
-
-@pytest.fixture
-def xner_seed(request: pytest.FixtureRequest) -> int:
-    """The seed of this case (parametrised by --xner-seeds when it names several)."""
-    return getattr(request, "param", request.config.stash[STATE].seeds[0])
-
-
-@pytest.fixture
-def xner_bench(request: pytest.FixtureRequest, benchmark, xner_seed: int) -> Bench:
-    """Runs, records and checks one benchmark case."""
-    return Bench(request, benchmark, xner_seed)
 
 
 class ResultCollector:

@@ -1,0 +1,29 @@
+"""`xner merge RUN.json ... --out DIR` and `xner report RUN.json --out DIR`: a saved run's
+(or several runs') tables, CSV and plots, rebuilt."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(commands) -> None:
+    """This subcommand and its options, on `xner`'s subparsers."""
+    for name, what in (
+        ("merge", "combine saved runs (e.g. shards) into one: their tables, CSV and plots"),
+        ("report", "rebuild a saved run's tables, CSV and plots (byte for byte)"),
+    ):
+        merge = commands.add_parser(name, help=what, description=what)
+        merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
+        merge.add_argument("--out", required=True, help="folder for the files")
+
+
+def merge(args: argparse.Namespace) -> int:
+    from xner.reporting.merge import merge_runs
+    from xner.reporting.output import write_run
+    from xner.reporting.tables import tables
+
+    merged = merge_runs(args.runs)
+    write_run(args.out, merged.results, merged.run, merged.expected)
+    print(tables(merged.results, fmt="simple"))
+    print(f"{len(args.runs)} run(s), {len(merged.results)} result(s); wrote {args.out}/")
+    return 0
