@@ -881,7 +881,7 @@ def test_both_fronts_build_the_same_job_on_the_same_cache(pytester):
     """pytest and `xner run` reach the same cache entry: for the same study, configuration,
     seed and options they build the same Job (study, runtime, model, data, cache folder)."""
     from xner.cli.main import build_parser
-from xner.cli.run import _engine
+    from xner.cli.run import _engine
     from xner.execution.jobs import Job
 
     pytester.makepyfile(
