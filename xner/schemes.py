@@ -162,3 +162,8 @@ def iob2_tags(entity_types: Sequence[str]) -> tuple[str, ...]:
     """The IOB2 tag set of `entity_types`, in their order: O, B-T1, I-T1, B-T2, ... (PAN-X's
     PER, ORG, LOC give exactly PAN-X's seven tags in their order)."""
     return ("O", *(f"{p}-{t}" for t in entity_types for p in "BI"))
+
+
+def entity_types_of_tags(tags: Sequence[str]) -> tuple[str, ...]:
+    """The entity types of a tag set, in the order they first appear (a head's label order)."""
+    return tuple(dict.fromkeys(split_tag(tag)[1] for tag in tags if tag != "O"))
