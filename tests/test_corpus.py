@@ -245,3 +245,36 @@ def test_a_corpus_study_trains_a_head_of_its_size_and_states_absent_types(tmp_pa
     assert [c.strip() for c in header.strip("|").split("|")][3:] == ["PER", "ORG", "LOC", "MISC"]
     es_row = next(line for line in table.splitlines() if "| es " in line and "zero-shot" in line)
     assert es_row.count("not in test") == 2
+
+
+def test_synthetic_conll_files_are_iob1_in_conll2003_layout(tmp_path):
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    from xner.conll import read_conll
+    from xner.synthetic import synthetic_sentences
+    from xner.synthetic_conll import synthetic_conll_sentences, write_synthetic_conll
+
+    sizes = {"train": 60, "validation": 5, "test": 5}
+    paths = write_synthetic_conll(tmp_path, "en", sizes)
+    lines = paths["train"].read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "-DOCSTART- -X- -X- O" and lines[1] == ""
+    assert lines.count("-DOCSTART- -X- -X- O") == 3  # 20 sentences a document
+    words = [line.split(" ") for line in lines if line and not line.startswith("-DOCSTART-")]
+    assert all(len(w) == 4 and w[1:3] == ["NN", "I-NP"] for w in words)
+    read = read_conll(paths["train"])
+    assert read.scheme == "iob1"
+    assert read.sentences == synthetic_conll_sentences("en", "train", 60)
+    original = list(synthetic_sentences("en", 60, "train"))
+    types = set()
+    for (words_, tags), (_, panx) in zip(read.sentences, original, strict=True):
+        # MISC retypes whole entities: every span stays where PAN-X's generator put it.
+        assert [e[1:] for e in get_entities(tags)] == [e[1:] for e in get_entities(panx)]
+        assert len(words_) == len(tags)
+        types |= {e[0] for e in get_entities(tags)}
+    assert types == {"PER", "ORG", "LOC", "MISC"}
+
+
+def test_the_conll_smoke_study_has_a_nine_tag_head():
+    study = load_study("conll_smoke")
+    assert study.mark == "conll_smoke"
+    assert study_tags(study) == NINE

@@ -6,8 +6,10 @@ A language's corpus is split files (CoNLL columns, XTREME TSV or hub-shaped parq
 relative to the study file) or a hub-shaped dataset (`tokens` and `ner_tags` class indices
 with the tag names in the ClassLabel, as conll2003, conll2002, wikiann, masakhaner and
 wnut_17 are): `data = "hub:NAME"` (with `config`) or a local copy of one (a folder written by
-`DatasetDict.save_to_disk`, or parquet files). Every corpus is read in its own scheme and
-turned into IOB2. Parsing the tables is plain Python; `datasets` loads only with the data.
+`DatasetDict.save_to_disk`, or parquet files), or `data = "synthetic"`: xner's synthetic
+sentences with a MISC type, written as CoNLL-2003-style IOB1 files. Every corpus is read in
+its own scheme and turned into IOB2. Parsing the tables is plain Python; `datasets` loads
+only with the data.
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ def parse_corpus(
         if data is not None:
             if files:
                 raise fail(key, "give `data` (a hub-shaped dataset) or split files, not both")
-            if not data.startswith("hub:"):
+            if not data.startswith("hub:") and data != "synthetic":
                 folder = root / data
                 if not folder.is_dir():
                     raise fail(f"{key}.data", f"{str(folder)!r} is not a folder (nor hub:NAME)")
@@ -150,6 +152,8 @@ def parse_entity_types(value: object, fail: Callable[[str, str], Exception]) -> 
 @functools.lru_cache(maxsize=64)
 def read_corpus(spec: CorpusSpec) -> dict[str, Sentences]:
     """The corpus's splits as sentences of (tokens, IOB2 tags), read once per process."""
+    if spec.data == "synthetic":
+        return _read_synthetic(spec)
     if spec.data is not None:
         return _read_hub_shaped(spec)
     out = {}
@@ -166,6 +170,24 @@ def read_corpus(spec: CorpusSpec) -> dict[str, Sentences]:
         if spec.scheme == "auto":
             logger.info("%s: %s tags, read as IOB2", path, read.scheme.upper())
         out[split] = sentences
+    return out
+
+
+def _read_synthetic(spec: CorpusSpec) -> dict[str, Sentences]:
+    """xner's synthetic sentences with MISC, written as CoNLL-2003-style IOB1 files and read
+    back as any CoNLL corpus is (xner.synthetic_conll)."""
+    import tempfile
+
+    from xner.conll import read_conll
+    from xner.synthetic_conll import write_synthetic_conll
+
+    with tempfile.TemporaryDirectory(prefix="xner-conll-") as folder:
+        paths = write_synthetic_conll(folder, spec.lang)
+        out = {}
+        for split, path in paths.items():
+            read = read_conll(path, "utf-8", spec.scheme)
+            logger.info("synthetic %s %s: %s tags, read as IOB2", spec.lang, split, read.scheme)
+            out[split] = read.sentences
     return out
 
 
