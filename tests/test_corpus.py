@@ -278,3 +278,48 @@ def test_the_conll_smoke_study_has_a_nine_tag_head():
     study = load_study("conll_smoke")
     assert study.mark == "conll_smoke"
     assert study_tags(study) == NINE
+
+
+def test_xtreme_and_parquet_split_files_with_any_tags(tmp_path):
+    # XTREME's raw TSV (with the "sw:" prefix) and hub-shaped parquet, in one study.
+    (tmp_path / "train-sw.tsv").write_text(
+        "sw:Juma\tB-PER\nsw:Dar es Salaam\tB-LOC\n\nsw:NBC\tB-ORG\n", encoding="utf-8"
+    )
+    (tmp_path / "test-sw.tsv").write_text("sw:Kamau\tB-PER\nsw:Nairobi\tB-LOC\n", "utf-8")
+    names = ["O", "B-DATE", "I-DATE", "B-PER", "I-PER"]
+    dd = hub_shaped(names, {"test": [(["Juni", "2020", "Ali"], ["B-DATE", "I-DATE", "B-PER"])]})
+    dd["test"].to_parquet(str(tmp_path / "yo-test.parquet"))
+    (tmp_path / "s.toml").write_text(
+        'model = "tiny"\n'
+        '[corpus.sw]\nformat = "xtreme"\ntrain = "train-sw.tsv"\nvalidation = "train-sw.tsv"\n'
+        'test = "test-sw.tsv"\n'
+        '[corpus.yo]\nformat = "parquet"\ntest = "yo-test.parquet"\n'
+        '[strategies.z]\ntrain = ["sw"]\neval = ["sw", "yo"]\n',
+        encoding="utf-8",
+    )
+    study = load_study(tmp_path / "s.toml")
+    assert study_tags(study) == (
+        "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE",
+    )  # fmt: skip
+    sw = load_study_corpus(study, "sw", study.data, None)["sw"]
+    assert sw["train"]["tokens"] == [["Juma", "Dar es Salaam"], ["NBC"]]
+    assert names_of(sw, "test") == [["B-PER", "B-LOC"]]
+    yo = load_study_corpus(study, "yo", study.data, None)["yo"]
+    assert names_of(yo, "test") == [["B-DATE", "I-DATE", "B-PER"]]
+
+
+def test_pan_x_data_with_declared_types_gets_the_declared_head(tmp_path):
+    (tmp_path / "s.toml").write_text(
+        'model = "tiny"\ndata = "synthetic"\nentity_types = ["LOC", "PER", "ORG", "MISC"]\n'
+        '[strategies.z]\ntrain = ["de"]\neval = ["de"]\n',
+        encoding="utf-8",
+    )
+    study = load_study(tmp_path / "s.toml")
+    tags = study_tags(study)
+    assert tags == ("O", "B-LOC", "I-LOC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-MISC", "I-MISC")
+    from xner.data import synthetic_panx
+
+    panx = synthetic_panx("de")
+    retagged = load_study_corpus(study, "de", study.data, None)["de"]
+    assert names_of(retagged, "test") == names_of(panx, "test")
+    assert retagged["test"].features["ner_tags"].feature.names == list(tags)

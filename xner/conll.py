@@ -45,13 +45,18 @@ class ConllFile:
 
 
 def read_conll(
-    path: str | Path, encoding: str = "utf-8", scheme: str = "auto", tag_column: int = -1
+    path: str | Path,
+    encoding: str = "utf-8",
+    scheme: str = "auto",
+    tag_column: int = -1,
+    tabs_only: bool = False,
 ) -> ConllFile:
     """Read a CoNLL column file into sentences of (tokens, IOB2 tags).
 
     `scheme` is "iob1", "iob2", "bioes", "bilou" or "auto" (found from the tags, see
     `xner.schemes.detect_scheme`; the one found is logged and returned). `tag_column` is the
-    column of the NER tag (the last by default). Raises CorpusError naming the file and the
+    column of the NER tag (the last by default). `tabs_only` splits columns at tabs alone
+    (XTREME's TSV, whose tokens may hold spaces). Raises CorpusError naming the file and the
     line for a line with one column, a tag outside the scheme, an I-/E- tag that cannot
     follow where it is, bytes that are not `encoding`, or a file with no sentences.
     """
@@ -73,18 +78,18 @@ def read_conll(
 
     # split("\n"), not splitlines(): the latter also breaks at U+2028, U+0085 and others.
     for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.rstrip("\r").strip(" \t")
+        stripped = line.rstrip("\r").strip("\t" if tabs_only else " \t")
         if not stripped:
             end_sentence()
             continue
-        columns = _COLUMNS.split(stripped)
+        columns = stripped.split("\t") if tabs_only else _COLUMNS.split(stripped)
         if columns[0] == DOCSTART:
             end_sentence()  # a document boundary is a sentence boundary
             continue
         if len(columns) < 2:
             raise CorpusError(
                 f"{path}:{number}: one column ({columns[0]!r}); expected the token first and "
-                "the NER tag last, separated by spaces or tabs"
+                f"the NER tag last, separated by {'a tab' if tabs_only else 'spaces or tabs'}"
             )
         try:
             tag = columns[tag_column]

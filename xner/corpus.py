@@ -163,7 +163,7 @@ def read_corpus(spec: CorpusSpec) -> dict[str, Sentences]:
             continue
         from xner.conll import read_conll
 
-        read = read_conll(path, spec.encoding, spec.scheme)
+        read = read_conll(path, spec.encoding, spec.scheme, tabs_only=spec.format == "xtreme")
         sentences = read.sentences
         if spec.format == "xtreme":
             sentences = _strip_lang_prefix(sentences, spec.lang)
