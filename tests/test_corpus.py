@@ -323,3 +323,14 @@ def test_pan_x_data_with_declared_types_gets_the_declared_head(tmp_path):
     retagged = load_study_corpus(study, "de", study.data, None)["de"]
     assert names_of(retagged, "test") == names_of(panx, "test")
     assert retagged["test"].features["ner_tags"].feature.names == list(tags)
+
+
+def test_the_conll_study_file_names_the_hub_corpora():
+    path = Path(__file__).parent.parent / "benchmarks" / "studies" / "conll.toml"
+    study = load_study(path)
+    assert study.languages == ("en", "es", "nl")
+    assert study.corpus is not None
+    assert [(s.data, s.config) for s in study.corpus.values()] == [
+        ("hub:conll2003", None), ("hub:conll2002", "es"), ("hub:conll2002", "nl"),
+    ]  # fmt: skip
+    assert study.strategies["zero-shot"].eval_langs == ("en", "es", "nl")
