@@ -38,7 +38,7 @@ def write(tmp_path, text, name="study.toml"):
 
 
 def test_the_built_in_studies_are_files_shipped_in_the_package():
-    assert built_in_studies() == ["report", "smoke"]
+    assert built_in_studies() == ["conll_smoke", "report", "smoke"]
     report, smoke = load_study("report"), load_study("smoke")
     assert (report.model, report.data, report.mark) == ("xlm-roberta-base", "hub", "gpu")
     assert (smoke.model, smoke.data, smoke.mark) == ("tiny", "synthetic", "smoke")

@@ -15,12 +15,15 @@ import datasets
 import torch
 
 from xner.data.align import encode
-from xner.data.corpora import concat_languages, few_shot_subset, load_corpus, load_panx
+from xner.data.corpora import concat_languages, few_shot_subset
+from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
 from xner.results.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.results.records import Result, versions
 from xner.spec.identity import ConfigId
+from xner.spec.labels import TAGS
 from xner.spec.recipe import BUILT_IN_MODELS
 from xner.spec.runtime import Runtime
+from xner.spec.schemes import entity_types_of_tags
 from xner.spec.strategies import TrainConfig
 from xner.spec.study import Study, StudyError
 from xner.training.device import device_name, resolve
@@ -93,7 +96,9 @@ def preflight(study: Study, model: str | None = None, data: str | None = None) -
         return
     train_rows = {}
     for lang in study.langs():
-        rows = load_panx(lang, data)["train"].num_rows
+        # Every split of every language, read and checked now (a corpus's with its tags).
+        dd = load_study_corpus(study, lang, data, None)[lang]
+        rows = dd["train"].num_rows if "train" in dd else 0
         train_rows[lang] = int(rows * (study.fractions or {}).get(lang, 1.0))
     for name, strategy in study.strategies.items():
         for train in strategy.train_sets:
@@ -158,7 +163,7 @@ class Runner:
     def encoded(self, lang: str) -> datasets.DatasetDict:
         """The study's corpus for `lang`, encoded once per session."""
         if lang not in self._encoded:
-            corpus = load_corpus([lang], self.data, self.study.fractions)
+            corpus = load_study_corpus(self.study, lang, self.data, self.study.fractions)
             self._encoded[lang] = encode(corpus[lang], self.tokenizer)
         return self._encoded[lang]
 
@@ -173,6 +178,7 @@ class Runner:
             "data": self.data,
             "data_files": _source_fingerprint(self.data),
             "fractions": dict(self.study.fractions or {}),
+            **self._corpus_key(),
             "recipe": asdict(self.study.recipe),
             "runtime": self.resolved_runtime,
             "code": code_fingerprint(),
@@ -180,6 +186,18 @@ class Runner:
             "device": device_name(),
         }
         return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+    @cached_property
+    def tags(self) -> tuple[str, ...]:
+        """The study's IOB2 tags in head order (PAN-X's seven for PAN-X studies)."""
+        return study_tags(self.study)
+
+    def _corpus_key(self) -> dict:
+        # Only for studies with a corpus or declared types: PAN-X studies keep their keys.
+        if not self.study.corpus and not self.study.entity_types:
+            return {}
+        files = {lang: corpus_fingerprint(s) for lang, s in (self.study.corpus or {}).items()}
+        return {"corpus": files, "tags": list(self.tags), "label_map": dict(self.study.label_map)}
 
     def _cache_path(self, config: TrainConfig, seed: int) -> Path | None:
         if self.cache_dir is None or self.max_steps:
@@ -235,6 +253,7 @@ class Runner:
                 runtime=self.runtime,
                 callbacks=[clock],
                 max_steps=self.max_steps,
+                tags=self.tags,
             )
             seconds = time.perf_counter() - start
             self.trained_labels.append(config.label)
@@ -275,15 +294,16 @@ class Runner:
             profile=self.study.name,
             size=config.size,
             reference=getattr(self.study.strategies.get(config.strategy), "reference", None),
-            interval=_interval(scores.sentence_counts),
+            interval=_interval(scores.sentence_counts, self.tags),
             sentence_counts=encode_counts(scores.sentence_counts),
             strategy_version=config.version,
             runtime=self.resolved_runtime,
+            entity_types=None if self.tags == TAGS else list(entity_types_of_tags(self.tags)),
         )
 
 
-def _interval(counts) -> dict | None:
+def _interval(counts, tags) -> dict | None:
     """The default bootstrap interval (1,000 resamples, seed 0); other settings are derived
     from the stored counts when a run's files are written."""
-    intervals = bootstrap(counts, BOOTSTRAP_RESAMPLES)
+    intervals = bootstrap(counts, BOOTSTRAP_RESAMPLES, entity_types=entity_types_of_tags(tags))
     return intervals.to_dict() if intervals is not None else None

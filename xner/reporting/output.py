@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from xner.reporting.plots import plot_few_shot, plot_transfer
-from xner.reporting.tables import cell_of, tables
+from xner.reporting.tables import cell_of, entity_types, tables
 from xner.results.records import Result, save_results
 from xner.spec.identity import Cell
 from xner.spec.runtime import describe
@@ -35,7 +35,12 @@ def expected_cells(expected: Iterable[Mapping]) -> dict[Cell, float]:
 
 def results_csv(results: Iterable[Result]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    results = list(results)
+    # A corpus's other entity types (MISC, ...) get a column each after PAN-X's three.
+    extra = [t for t in entity_types(results) if t not in CSV_COLUMNS]
+    at = CSV_COLUMNS.index("LOC") + 1
+    columns = [*CSV_COLUMNS[:at], *extra, *CSV_COLUMNS[at:]]
+    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for r in results:
         row = r.to_dict() | r.per_type

@@ -105,7 +105,7 @@ def aggregate(results: Iterable[Result]) -> dict[Cell, Measured]:
         f1s = [r.f1 for r in runs]
         per_type = {
             t: statistics.fmean(r.per_type[t] for r in runs if t in r.per_type)
-            for t in ENTITY_TYPES
+            for t in entity_types(runs)
             if any(t in r.per_type for r in runs)
         }
         low = high = counts = None
@@ -289,14 +289,15 @@ def _study_tables(
             + tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True)
         )
     parts.extend(crossovers(measured))
+    types = entity_types(results)
     per_type_rows = [
-        [strategy, label, lang] + [_type_cell(m, t) for t in ENTITY_TYPES]
+        [strategy, label, lang] + [_type_cell(m, t) for t in types]
         for (strategy, label, lang), m in sorted(measured.items(), key=lambda kv: row_key(kv[0]))
     ]  # fmt: skip
     if per_type_rows:
         parts.append(
             "### F1 per entity type\n\n"
-            + tabulate(per_type_rows, headers=["strategy", "fine-tuned on", "test", *ENTITY_TYPES],
+            + tabulate(per_type_rows, headers=["strategy", "fine-tuned on", "test", *types],
                        tablefmt=fmt, disable_numparse=True)
         )  # fmt: skip
     seed_rows = [
@@ -316,10 +317,22 @@ def _study_tables(
     return "\n\n".join(parts)
 
 
+def entity_types(results: Iterable[Result]) -> tuple[str, ...]:
+    """Every entity type the results' models predict, PAN-X's first in PAN-X's order."""
+    from xner.spec.labels import order_types
+
+    found = set()
+    for r in results:
+        found |= set(r.entity_types or ENTITY_TYPES) | set(r.per_type)
+    return order_types(found)
+
+
 def _type_cell(m: Measured, entity_type: str) -> str:
     """A type's F1, with its bootstrap interval where one seed gave it."""
     if entity_type not in m.per_type:
-        return "-"
+        # Scored types are those with an entity in the test set: this one has none there (a
+        # type the model was trained on but the language's corpus lacks), so no F1, not 0.
+        return "not in test"
     interval = (m.type_intervals or {}).get(entity_type)
     text = f"{m.per_type[entity_type]:.4f}"
     return text + (f" [{interval['low']:.4f}, {interval['high']:.4f}]" if interval else "")

@@ -577,7 +577,10 @@ def rebootstrap(results: Iterable, resamples: int, seed: int = 0) -> list:
     redone = []
     for result in results:
         if result.sentence_counts is not None:
-            intervals = bootstrap(decode_counts(result.sentence_counts), resamples, seed)
+            names = getattr(result, "entity_types", None) or ENTITY_TYPES
+            intervals = bootstrap(
+                decode_counts(result.sentence_counts), resamples, seed, 0.95, names
+            )
             result = dataclasses.replace(
                 result, interval=intervals.to_dict() if intervals is not None else None
             )

@@ -52,6 +52,9 @@ class Result:
     # per-sentence counts they and paired comparisons resample (xner.results.intervals.encode_counts).
     interval: dict | None = None
     sentence_counts: str | None = None
+    # The head's entity types in the order of sentence_counts' columns; None: PAN-X's three
+    # (left out of the record then, so PAN-X records keep their exact fields).
+    entity_types: list[str] | None = None
 
     @property
     def study(self) -> str:
@@ -59,7 +62,10 @@ class Result:
         return self.profile
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        if record["entity_types"] is None:
+            del record["entity_types"]
+        return record
 
     @classmethod
     def from_dict(cls, data: dict) -> Result:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from xner.spec.corpus import CorpusSpec, parse_corpus, parse_entity_types, parse_label_map
 from xner.spec.languages import SYNTHETIC_SIZES, check_lang, source_languages
 from xner.spec.recipe import RECIPE_KEYS, Recipe, SettingError
 from xner.spec.runtime import Runtime
@@ -29,7 +30,7 @@ STUDY_DIR = Path(__file__).parent / "studies"
 
 _STUDY_KEYS = {
     "base", "description", "model", "data", "languages", "few_shot_sizes", "version", "mark",
-    "fractions", "recipe", "runtime", "strategies",
+    "fractions", "recipe", "runtime", "strategies", "corpus", "entity_types", "labels",
 }  # fmt: skip
 _STRATEGY_KEYS = {"description", "train", "eval", "sizes", "few_shot", "reference", "version"}
 _RUNTIME_KEYS = {f.name for f in fields(Runtime)}
@@ -56,6 +57,12 @@ class Study:
     mark: str | None = None  # the pytest marker that selects its cases (gpu, smoke)
     description: str = ""
     source: str = ""  # the file it was read from: how worker processes find it again
+    # Any NER corpus (xner.spec.corpus, read by xner.data.corpus): per-language files or
+    # hub-shaped datasets, the declared entity types (else the data's), and how the corpora's
+    # types meet.
+    corpus: Mapping[str, CorpusSpec] | None = None
+    entity_types: tuple[str, ...] | None = None
+    label_map: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -198,12 +205,20 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
         return StudyError(f"{path}: {key}: {problem}")
 
     _no_unknown(table, _STUDY_KEYS, "", fail)
+    # `[corpus.<lang>]` tables are the data unless --data replaces them ("corpus" names them).
+    corpus = (
+        None if data or "corpus" not in table else parse_corpus(table["corpus"], path.parent, fail)
+    )
+    if corpus is not None:
+        table = {"data": "corpus", "languages": list(corpus), **table}
     for key in ("model", "data", "strategies"):
         if key not in table:
             raise fail(key, "missing")
     model = _typed(table, "model", str, fail)
     source = str(data or _typed(table, "data", str, fail))
     languages_spec = table.get("languages", "all")
+    if languages_spec == "all" and corpus is not None:
+        languages_spec = list(corpus)
     if languages_spec == "all":
         try:
             languages_spec = list(source_languages(source))
@@ -233,6 +248,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
                 f"no strategy {strategy.reference!r}; the study has: {', '.join(strategies)}",
             )
         _check_sizes(name, strategy, source, fractions, fail)
+        _check_corpus(name, strategy, corpus, source, fail)
     _check_fractions(strategies, fractions, fail)
     return Study(
         name=path.stem,
@@ -248,7 +264,36 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
         mark=_mark(table, fail),
         description=_typed(table, "description", str, fail, default=""),
         source=str(path),
+        corpus=corpus,
+        entity_types=(
+            parse_entity_types(table["entity_types"], fail) if "entity_types" in table else None
+        ),
+        label_map=parse_label_map(table["labels"], fail) if "labels" in table else {},
     )
+
+
+def _check_corpus(name, strategy, corpus, source, fail) -> None:
+    """With `[corpus.<lang>]` tables and no other `data`, every language comes from one; a
+    trained one has train and validation splits (the best epoch is chosen on validation)."""
+    if corpus is None:
+        return
+    for key, langs in (("eval", strategy.eval_langs), ("train", sum(strategy.train_sets, ()))):
+        for lang in langs:
+            if lang not in corpus and source == "corpus":
+                raise fail(f"strategies.{name}.{key}", f"no [corpus.{lang}] for {lang!r}")
+    for train in strategy.train_sets:
+        for lang in train:
+            if lang not in corpus:
+                continue
+            spec = corpus[lang]
+            missing = [
+                s for s in ("train", "validation") if spec.data is None and s not in spec.paths
+            ]
+            if missing:
+                raise fail(
+                    f"corpus.{lang}",
+                    f"no {' and no '.join(missing)} file, but strategies.{name} trains on {lang}",
+                )
 
 
 def _strategy(name, spec, languages, source, few_shot_sizes, version, fail) -> Strategy:

@@ -4,6 +4,7 @@ with random weights (`"xlmr-base-random"`, for measuring cost at real size offli
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -52,8 +53,9 @@ def load_tokenizer(name_or_path: str = DEFAULT_MODEL):
     return tokenizer
 
 
-def new_model(name_or_path: str, vocab_size: int) -> torch.nn.Module:
+def new_model(name_or_path: str, vocab_size: int, tags: Sequence[str] = TAGS) -> torch.nn.Module:
     """A fresh token classifier: pretrained encoder plus a new head, or the tiny random model.
+    The head has one output per tag of `tags` (IOB2, in this order; PAN-X's seven by default).
 
     Call `transformers.set_seed` first: the head (and the whole tiny model) is initialised
     from torch's random state.
@@ -62,18 +64,18 @@ def new_model(name_or_path: str, vocab_size: int) -> torch.nn.Module:
         from xner.training.tiny import tiny_config
 
         return transformers.XLMRobertaForTokenClassification(
-            tiny_config(vocab_size, TINY_WIDTHS[name_or_path], **label_maps())
+            tiny_config(vocab_size, TINY_WIDTHS[name_or_path], **label_maps(tags))
         )
     if name_or_path == XLMR_BASE_RANDOM:
         # vocab_size is ignored: XLM-R's 250,002-row embedding is what makes the cost real.
         return transformers.XLMRobertaForTokenClassification(
-            xlmr_base_random_config(**label_maps())
+            xlmr_base_random_config(**label_maps(tags))
         )
     kwargs = dict(
-        num_labels=len(TAGS),
+        num_labels=len(tags),
         use_safetensors=True,  # never unpickle weights
         trust_remote_code=False,
-        **label_maps(),
+        **label_maps(tags),
     )
     load = transformers.AutoModelForTokenClassification.from_pretrained
     if _is_local(name_or_path):

@@ -15,9 +15,10 @@ from tqdm.auto import tqdm
 
 from xner.results.intervals import sentence_counts
 from xner.results.metrics import EntityScores, entity_f1, logits_to_tags
-from xner.spec.labels import ENTITY_TYPES, IGNORE
+from xner.spec.labels import IGNORE, TAGS
 from xner.spec.recipe import Recipe
 from xner.spec.runtime import Runtime
+from xner.spec.schemes import entity_types_of_tags
 from xner.training import compat
 from xner.training.device import resolve
 from xner.training.model import new_model
@@ -72,6 +73,7 @@ def finetune(
     runtime: Runtime | None = None,
     callbacks: Sequence[transformers.TrainerCallback] = (),
     max_steps: int | None = None,
+    tags: Sequence[str] = TAGS,
 ) -> torch.nn.Module:
     """Fine-tune a fresh `model_name` on encoded `train` and return the best epoch's model.
 
@@ -79,11 +81,12 @@ def finetune(
     Checkpoints go to a temporary folder removed afterwards; nothing is reported or pushed.
     `runtime` says how it executes (precision, optimizer kernel, ...), never what it trains.
     `max_steps` stops after that many optimizer steps, before any validation: for timing
-    only, the model is then the one of that step.
+    only, the model is then the one of that step. `tags` are the head's IOB2 tags, in the
+    order of the encoded labels' ids (PAN-X's seven by default).
     """
     runtime = runtime or Runtime()
     transformers.set_seed(seed)
-    model = new_model(model_name, len(tokenizer))
+    model = new_model(model_name, len(tokenizer), tags)
     id2label = model.config.id2label
 
     def compute_metrics(prediction) -> dict[str, float]:
@@ -162,9 +165,18 @@ def evaluate(
         np.asarray(prediction.predictions), prediction.label_ids, model.config.id2label
     )
     scores = entity_f1(true, pred, recipe.metric_mode)
-    counts = np.empty((len(order), len(ENTITY_TYPES), 3), dtype=np.int64)
-    counts[order] = sentence_counts(true, pred, ENTITY_TYPES, recipe.metric_mode)
-    return dataclasses.replace(scores, sentence_counts=counts)
+    # The head's types, in its label order (PAN-X's PER, ORG, LOC for PAN-X's head).
+    types = entity_types_of_tags(
+        [model.config.id2label[i] for i in range(len(model.config.id2label))]
+    )
+    counts = np.empty((len(order), len(types), 3), dtype=np.int64)
+    counts[order] = sentence_counts(true, pred, types, recipe.metric_mode)
+    # A type with no entity in this test set has no F1 to give: seqeval would score it 0 when
+    # it was predicted. Leave it out; the tables say "not in test" for it.
+    support = counts[:, :, 0].sum(axis=0) + counts[:, :, 2].sum(axis=0)
+    absent = {name for name, n in zip(types, support.tolist(), strict=True) if n == 0}
+    per_type = {name: f1 for name, f1 in scores.per_type.items() if name not in absent}
+    return dataclasses.replace(scores, per_type=per_type, sentence_counts=counts)
 
 
 class StepClock(transformers.TrainerCallback):

@@ -1,0 +1,167 @@
+"""CoNLL column files: one token per line, whitespace-separated columns with the token first and
+the NER tag last (CoNLL-2002: `token tag` or `token POS tag`; CoNLL-2003: `token POS chunk
+tag`), a blank line between sentences, `-DOCSTART-` lines between documents.
+
+Reading gives sentences of (tokens, IOB2 tags) and the scheme the file was in; anything that
+cannot be read is a `CorpusError` whose message is one line, `FILE:LINE: problem`. Plain
+Python: no torch, no datasets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from xner.spec.schemes import (
+    SCHEME_CHOICES,
+    CorpusError,
+    TagError,
+    check_tags,
+    detect_scheme,
+    from_iob2,
+    to_iob2,
+)
+
+logger = logging.getLogger(__name__)
+
+DOCSTART = "-DOCSTART-"
+# Columns are split on ASCII blanks only: str.split() would also split on U+00A0 and other
+# Unicode spaces, which can sit inside a token of a Latin-1 or UTF-8 corpus.
+_COLUMNS = re.compile(r"[ \t]+")
+
+Sentence = tuple[list[str], list[str]]
+
+
+@dataclass(frozen=True)
+class ConllFile:
+    """One read file: its sentences with IOB2 tags, and the scheme they were written in."""
+
+    path: Path
+    sentences: list[Sentence]
+    scheme: str  # the file's own scheme, found or declared
+
+
+def read_conll(
+    path: str | Path,
+    encoding: str = "utf-8",
+    scheme: str = "auto",
+    tag_column: int = -1,
+    tabs_only: bool = False,
+) -> ConllFile:
+    """Read a CoNLL column file into sentences of (tokens, IOB2 tags).
+
+    `scheme` is "iob1", "iob2", "bioes", "bilou" or "auto" (found from the tags, see
+    `xner.schemes.detect_scheme`; the one found is logged and returned). `tag_column` is the
+    column of the NER tag (the last by default). `tabs_only` splits columns at tabs alone
+    (XTREME's TSV, whose tokens may hold spaces). Raises CorpusError naming the file and the
+    line for a line with one column, a tag outside the scheme, an I-/E- tag that cannot
+    follow where it is, bytes that are not `encoding`, or a file with no sentences.
+    """
+    path = Path(path)
+    if scheme not in SCHEME_CHOICES:
+        raise CorpusError(f"{path}: scheme {scheme!r}; accepted: {', '.join(SCHEME_CHOICES)}")
+    text = _decode(path, encoding)
+    raw: list[tuple[list[str], list[str], list[int]]] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    lines: list[int] = []
+
+    def end_sentence() -> None:
+        if tokens:
+            raw.append((list(tokens), list(tags), list(lines)))
+            tokens.clear()
+            tags.clear()
+            lines.clear()
+
+    # split("\n"), not splitlines(): the latter also breaks at U+2028, U+0085 and others.
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.rstrip("\r").strip("\t" if tabs_only else " \t")
+        if not stripped:
+            end_sentence()
+            continue
+        columns = stripped.split("\t") if tabs_only else _COLUMNS.split(stripped)
+        if columns[0] == DOCSTART:
+            end_sentence()  # a document boundary is a sentence boundary
+            continue
+        if len(columns) < 2:
+            raise CorpusError(
+                f"{path}:{number}: one column ({columns[0]!r}); expected the token first and "
+                f"the NER tag last, separated by {'a tab' if tabs_only else 'spaces or tabs'}"
+            )
+        try:
+            tag = columns[tag_column]
+        except IndexError:
+            raise CorpusError(
+                f"{path}:{number}: {len(columns)} columns, no tag column {tag_column}"
+            ) from None
+        tokens.append(columns[0])
+        tags.append(tag)
+        lines.append(number)
+    end_sentence()
+    if not raw:
+        raise CorpusError(f"{path}: no sentences (an empty split)")
+    found = detect_scheme([t for _, t, _ in raw]) if scheme == "auto" else scheme
+    if scheme == "auto":
+        logger.info("%s: tags read as %s (found from the tags)", path, found.upper())
+    for _, sentence_tags, sentence_lines in raw:
+        try:
+            check_tags(sentence_tags, found)
+        except TagError as err:
+            how = "found" if scheme == "auto" else "declared"
+            raise CorpusError(
+                f"{path}:{sentence_lines[err.index]}: {err} [scheme {found}, {how}]"
+            ) from None
+    sentences = [(toks, to_iob2(t, found)) for toks, t, _ in raw]
+    return ConllFile(path, sentences, found)
+
+
+def _decode(path: Path, encoding: str) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file") from None
+    except OSError as err:
+        raise CorpusError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
+    except LookupError:
+        raise CorpusError(f"{path}: unknown encoding {encoding!r}") from None
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        hint = ' (try `encoding = "latin-1"`)' if encoding.lower() != "latin-1" else ""
+        raise CorpusError(
+            f"{path}:{line}: byte 0x{data[err.start]:02x} at offset {err.start} is not "
+            f"{encoding} ({err.reason}){hint}"
+        ) from None
+
+
+def write_conll(
+    sentences: Iterable[Sentence],
+    path: str | Path,
+    scheme: str = "iob2",
+    encoding: str = "utf-8",
+    columns: Sequence[str] = (),
+    docstart: bool = False,
+) -> Path:
+    """Write IOB2 sentences as a CoNLL file with its tags in `scheme`.
+
+    `columns` are filler columns written between token and tag (CoNLL-2003's `POS chunk`
+    layout is `columns=("NN", "I-NP")`); `docstart` opens the file with a
+    `-DOCSTART- -X- -X- O` line and a blank line, as CoNLL-2003 does.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    middle = "".join(f" {c}" for c in columns)
+    with path.open("w", encoding=encoding, newline="\n") as out:
+        if docstart:
+            out.write(f"{DOCSTART}{' -X-' * len(columns)} O\n\n")
+        for tokens, tags in sentences:
+            for token, tag in zip(tokens, from_iob2(tags, scheme), strict=True):
+                if not token or token == DOCSTART or re.search(r"[ \t\r\n]", token):
+                    raise ValueError(f"{path}: token {token!r} cannot be written as a column")
+                out.write(f"{token}{middle} {tag}\n")
+            out.write("\n")
+    return path

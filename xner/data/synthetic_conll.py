@@ -1,0 +1,68 @@
+"""Synthetic data in CoNLL-2003's layout, for the CPU study of any NER corpus (`conll_smoke`):
+xner's synthetic sentences with a fourth entity type, MISC, written as CoNLL files (four
+columns, `-DOCSTART-`, IOB1 tags) and read back through the same reader real corpora use.
+
+MISC is chosen by the entity's first word (a hash, so the same word is always MISC): a rule a
+model can learn, as it can learn that a word is a place.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from xner.data.synthetic import DEFAULT_SIZES, synthetic_sentences
+
+Sentences = list[tuple[list[str], list[str]]]
+# A CoNLL-2003 file is a file of documents: one -DOCSTART- per this many sentences.
+SENTENCES_PER_DOCUMENT = 20
+_FILE_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
+
+
+def with_misc(tags: list[str], tokens: list[str]) -> list[str]:
+    """IOB2 `tags` with every entity whose first word hashes to 0 mod 4 retyped MISC."""
+    out, kind = [], ""
+    for token, tag in zip(tokens, tags, strict=True):
+        if tag.startswith("B-"):
+            kind = "MISC" if zlib.crc32(token.encode()) % 4 == 0 else tag[2:]
+        out.append("O" if tag == "O" else f"{tag[:2]}{kind}")
+    return out
+
+
+def synthetic_conll_sentences(lang: str, split: str, n: int, seed: int = 0) -> Sentences:
+    """`n` synthetic sentences of `lang` with PER, ORG, LOC and MISC, in IOB2."""
+    return [
+        (tokens, with_misc(tags, tokens))
+        for tokens, tags in synthetic_sentences(lang, n, split, seed)
+    ]
+
+
+def write_synthetic_conll(
+    directory: str | Path,
+    lang: str,
+    sizes: Mapping[str, int] = DEFAULT_SIZES,
+    seed: int = 0,
+) -> dict[str, Path]:
+    """Write `lang`'s synthetic splits as CoNLL-2003-style IOB1 files (`train.txt`,
+    `dev.txt`, `test.txt` in `directory/lang/`); returns split -> path."""
+    from xner.data.conll import write_conll
+
+    folder = Path(directory) / lang
+    paths = {}
+    for split, n in sizes.items():
+        sentences = synthetic_conll_sentences(lang, split, n, seed)
+        path = folder / f"{_FILE_SPLIT[split]}.txt"
+        with tempfile.TemporaryDirectory() as scratch:
+            # Documents: each chunk written on its own, then joined after -DOCSTART- lines.
+            parts = []
+            for start in range(0, len(sentences), SENTENCES_PER_DOCUMENT):
+                part = Path(scratch) / f"{start}.txt"
+                chunk = sentences[start : start + SENTENCES_PER_DOCUMENT]
+                write_conll(chunk, part, "iob1", columns=("NN", "I-NP"), docstart=True)
+                parts.append(part.read_text(encoding="utf-8"))
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(parts), encoding="utf-8")
+        paths[split] = path
+    return paths
