@@ -312,7 +312,7 @@ def test_a_missing_saved_run_is_named(tmp_path):
         (("--train", "de,de"), "--train: each language once, got de twice"),
         (("--train", "de,"), "--train: comma-separated language codes, e.g. de,fr"),
         (("--train", "de", "--study", "nowhere.toml"), "--study: no study 'nowhere.toml': not a "
-         "file, and the built-in studies are report, smoke"),
+         "file, and the built-in studies are conll_smoke, report, smoke"),
     ],
 )  # fmt: skip
 def test_matrix_languages_are_checked_before_its_file_is_written(tmp_path, args, line):

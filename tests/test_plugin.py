@@ -81,9 +81,9 @@ def case_ids(study: str, sizes) -> list[str]:
 SMOKE_IDS = case_ids("smoke", SMOKE_SIZES)
 GPU_IDS = case_ids("report", REPORT_SIZES)
 # The order cases run in: longest training first. By hand from the smoke study's corpus
-# (4,000 synthetic train rows per language before the report's fractions): all four languages
-# train on (0.629 + 0.229 + 0.084 + 0.059) x 4,000 = 4,004 rows, de+fr on 3,432, de on 2,516,
-# few-shot on its n (800 down to 50).
+# (4,000 synthetic train rows per language before half the report's fractions): all four
+# languages train on (0.3145 + 0.1145 + 0.042 + 0.0295) x 4,000 = 2,002 rows, de+fr on 1,716,
+# de on 1,258, few-shot on its n (400 down to 50).
 SMOKE_RUN_ORDER = (
     [i for i in SMOKE_IDS if i.startswith("test_full")]
     + [i for i in SMOKE_IDS if i.startswith("test_multilingual")]
@@ -183,8 +183,13 @@ def _heavy_modules_loaded_once():
     import xner.spec.study  # noqa: F401
 
 
+# The built-in conll_smoke study's two cells, which a session of every built-in study scores.
+CONLL_SMOKE_F1 = {"zero-shot en->en": 0.70, "zero-shot en->de": 0.40}
+
+
 def write_fake(pytester, f1=None, actions=None) -> None:
-    spec = {"f1": F1 | (f1 or {}), "seed_step": SEED_STEP, "actions": actions or {}}
+    figures = F1 | CONLL_SMOKE_F1 | (f1 or {})
+    spec = {"f1": figures, "seed_step": SEED_STEP, "actions": actions or {}}
     (pytester.path / "fake.json").write_text(json.dumps(spec))
 
 
@@ -367,10 +372,15 @@ def test_markers_select_profiles_and_gpu_skips_without_cuda(project):
     assert smoke.ret == pytest.ExitCode.OK
     assert outcomes(smoke) == (SMOKE_RUN_ORDER, [], [])
 
-    bare = project.runpytest(*common)
+    bare = project.runpytest(*common)  # every built-in study: report, smoke and conll_smoke
     assert bare.ret == pytest.ExitCode.OK
     passed, skipped, failed = outcomes(bare)
-    assert (passed, sorted(skipped), failed) == (SMOKE_RUN_ORDER, sorted(GPU_IDS), [])
+    smoke = [case for case in passed if "[smoke-" in case]
+    assert (smoke, sorted(skipped), failed) == (SMOKE_RUN_ORDER, sorted(GPU_IDS), [])
+    assert sorted(set(passed) - set(smoke)) == [
+        "test_zero_shot[conll_smoke-en->de]",
+        "test_zero_shot[conll_smoke-en->en]",
+    ]
 
 
 # 3. tables and files --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from xner.cli.main import compare, expected, matrix, merge, run, tolerances
+from xner.cli import compare, expected, matrix, merge, run, tolerances
 from xner.data.hub import HubUnreachableError
 from xner.execution.jobs import WorkerError
 

@@ -24,6 +24,7 @@ from xner.spec.schemes import (
     from_iob2,
     to_iob2,
 )
+from xner.writer import write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,25 @@ def _decode(path: Path, encoding: str) -> str:
         ) from None
 
 
+def conll_text(
+    sentences: Iterable[Sentence],
+    scheme: str = "iob2",
+    columns: Sequence[str] = (),
+    docstart: bool = False,
+    where: str = "CoNLL text",
+) -> str:
+    """IOB2 sentences as the text of a CoNLL file with its tags in `scheme` (see write_conll)."""
+    middle = "".join(f" {c}" for c in columns)
+    lines = [f"{DOCSTART}{' -X-' * len(columns)} O\n\n"] if docstart else []
+    for tokens, tags in sentences:
+        for token, tag in zip(tokens, from_iob2(tags, scheme), strict=True):
+            if not token or token == DOCSTART or re.search(r"[ \t\r\n]", token):
+                raise ValueError(f"{where}: token {token!r} cannot be written as a column")
+            lines.append(f"{token}{middle} {tag}\n")
+        lines.append("\n")
+    return "".join(lines)
+
+
 def write_conll(
     sentences: Iterable[Sentence],
     path: str | Path,
@@ -153,15 +173,6 @@ def write_conll(
     `-DOCSTART- -X- -X- O` line and a blank line, as CoNLL-2003 does.
     """
     path = Path(path)
+    text = conll_text(sentences, scheme, columns, docstart, where=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    middle = "".join(f" {c}" for c in columns)
-    with path.open("w", encoding=encoding, newline="\n") as out:
-        if docstart:
-            out.write(f"{DOCSTART}{' -X-' * len(columns)} O\n\n")
-        for tokens, tags in sentences:
-            for token, tag in zip(tokens, from_iob2(tags, scheme), strict=True):
-                if not token or token == DOCSTART or re.search(r"[ \t\r\n]", token):
-                    raise ValueError(f"{path}: token {token!r} cannot be written as a column")
-                out.write(f"{token}{middle} {tag}\n")
-            out.write("\n")
-    return path
+    return write_atomic(path, text.encode(encoding))

@@ -8,12 +8,12 @@ model can learn, as it can learn that a word is a place.
 
 from __future__ import annotations
 
-import tempfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
 from xner.data.synthetic import DEFAULT_SIZES, synthetic_sentences
+from xner.writer import write_atomic
 
 Sentences = list[tuple[list[str], list[str]]]
 # A CoNLL-2003 file is a file of documents: one -DOCSTART- per this many sentences.
@@ -47,22 +47,21 @@ def write_synthetic_conll(
 ) -> dict[str, Path]:
     """Write `lang`'s synthetic splits as CoNLL-2003-style IOB1 files (`train.txt`,
     `dev.txt`, `test.txt` in `directory/lang/`); returns split -> path."""
-    from xner.data.conll import write_conll
+    from xner.data.conll import conll_text
 
     folder = Path(directory) / lang
     paths = {}
     for split, n in sizes.items():
         sentences = synthetic_conll_sentences(lang, split, n, seed)
         path = folder / f"{_FILE_SPLIT[split]}.txt"
-        with tempfile.TemporaryDirectory() as scratch:
-            # Documents: each chunk written on its own, then joined after -DOCSTART- lines.
-            parts = []
-            for start in range(0, len(sentences), SENTENCES_PER_DOCUMENT):
-                part = Path(scratch) / f"{start}.txt"
-                chunk = sentences[start : start + SENTENCES_PER_DOCUMENT]
-                write_conll(chunk, part, "iob1", columns=("NN", "I-NP"), docstart=True)
-                parts.append(part.read_text(encoding="utf-8"))
+        # Documents: each chunk of sentences after its own -DOCSTART- line.
+        parts = [
+            conll_text(
+                sentences[start : start + SENTENCES_PER_DOCUMENT], "iob1",
+                columns=("NN", "I-NP"), docstart=True, where=str(path),
+            )
+            for start in range(0, len(sentences), SENTENCES_PER_DOCUMENT)
+        ]  # fmt: skip
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(parts), encoding="utf-8")
-        paths[split] = path
+        paths[split] = write_atomic(path, "".join(parts))
     return paths
