@@ -88,7 +88,9 @@ def test_smoke_suite_xner_run_serial_vs_jobs2(benchmark, tmp_path):
     assert figures(tmp_path / "two" / "results.json") == figures(
         tmp_path / "serial" / "results.json"
     )
-    assert report(benchmark, "xner run --jobs 1 vs --jobs 2", serial, parallel) >= 1.5
+    # Since smoke version 3 its trainings take about 25 s of a run's 45: the rest is each
+    # process's start (imports, tokenizer, data), which two workers do not halve. 1.33x here.
+    assert report(benchmark, "xner run --jobs 1 vs --jobs 2", serial, parallel) >= 1.2
 
 
 def steps(runtime: str, count: int = 6) -> dict:
