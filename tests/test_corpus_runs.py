@@ -130,3 +130,53 @@ def test_a_conll_study_through_xner_run_and_pytest(study, tmp_path):
     assert "2 passed" in tested.stdout
     # The same engine and the same pinned numerics: the same figures from either front.
     assert check_run(tmp_path / "pytest", study) == from_cli
+
+
+# MasakhaNER's tag names (and order): PAN-X's types plus DATE.
+MASAKHANER = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE"]
+
+
+def test_a_hub_shaped_local_dataset_with_its_own_names_through_xner_run(tmp_path):
+    """A `save_to_disk` copy of a MasakhaNER-shaped dataset (tokens, ner_tags indices, the
+    names in the ClassLabel, DATE among them) trains a head of its nine tags, and its table
+    and gold counts have DATE."""
+    import datasets
+
+    def rows(split: str, n: int) -> list:
+        # The synthetic MISC entities stand in for dates: same words, another type.
+        return [
+            (tokens, [t.replace("MISC", "DATE") for t in tags])
+            for tokens, tags in synthetic_conll_sentences("en", split, n)
+        ]
+
+    features = datasets.Features({
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=MASAKHANER)),
+    })  # fmt: skip
+    splits = {"train": rows("train", 300), "validation": rows("validation", 60),
+              "test": rows("test", 100)}  # fmt: skip
+    datasets.DatasetDict({
+        split: datasets.Dataset.from_dict(
+            {"tokens": [t for t, _ in sents],
+             "ner_tags": [[MASAKHANER.index(tag) for tag in tags] for _, tags in sents]},
+            features=features,
+        )
+        for split, sents in splits.items()
+    }).save_to_disk(str(tmp_path / "masakhaner"))  # fmt: skip
+    (tmp_path / "dates.toml").write_text(
+        'model = "tiny"\n[recipe]\nlearning_rate = 1e-2\nepochs = 1\n'
+        '[corpus.en]\ndata = "masakhaner"\n'
+        '[strategies.zero-shot]\ntrain = ["en"]\neval = ["en"]\n',
+        encoding="utf-8",
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "xner.cli", "run", str(tmp_path / "dates.toml"),
+         "--out", str(tmp_path / "out"), "--no-progress"],
+        capture_output=True, text=True, env=ENV, timeout=600,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    (record,) = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
+    assert record["entity_types"] == ["PER", "ORG", "LOC", "DATE"]
+    counted = Counter(tag[2:] for _, tags in splits["test"] for tag in tags if tag.startswith("B-"))
+    assert gold_counts(record) == {t: counted[t] for t in record["entity_types"]}
+    assert "DATE" in (tmp_path / "out" / "tables.md").read_text(encoding="utf-8")
