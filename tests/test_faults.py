@@ -557,3 +557,38 @@ def test_a_bad_expected_file_fails_each_case_in_one_line_before_it_trains(
         str(tmp_path) + "/", ""
     )
     assert not (tmp_path / "out" / "results.json").exists()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 12 KB filesystem: the folder probe fits, a run's files do not."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a tmpfs needs root: " + mounted.stderr.decode()[-200:])
+    yield disk
+    subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_12_kb_out_keeps_the_training_and_names_the_file(tiny_disk, tmp_path):
+    """The worker trains, its cache entry does not fit: one warning line, the figures go on to
+    the run, which prints its tables and ends with one line naming results.json, no traceback
+    and no temporary file left behind."""
+    out = tiny_disk / "out"
+    done = xner("run", "smoke", "--strategy", "zero-shot", "--out", str(out), "--no-progress",
+                cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if str(out) in line]
+    assert len(lines) == 2, done.stderr[-2000:]
+    cache_line, error = lines
+    assert "cache" in cache_line and "No space left on device" in cache_line
+    assert "is not cached, its figures go on to the run" in cache_line
+    assert error.startswith(f"xner: error: {out / 'results.json'}: cannot write (No space left")
+    assert "the figures above were not saved" in error
+    assert "fine-tuned on" in done.stdout and "de->" not in done.stdout  # the zero-shot table
+    left = sorted(p.name for p in out.rglob("*") if p.is_file())
+    assert left == [".xner.lock"], left  # no results file, no half-written temporary

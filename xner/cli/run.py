@@ -133,8 +133,16 @@ def run_study(study, args: argparse.Namespace) -> int:
             "recipes": {study.name: asdict(study.recipe)},
             "shard": str(shard) if shard else None,
         }
-        engine.write(results, run_info, resamples=args.bootstrap)
         shown, _ = engine.folder_records(results, resamples=args.bootstrap)
+        try:
+            engine.write(results, run_info, resamples=args.bootstrap)
+        except OSError as err:
+            # The figures are shown even when the folder cannot take them (a full disk).
+            print(tables(shown, fmt="simple"))
+            raise OSError(
+                f"{err}; the figures above were not saved: free some space and run the same "
+                "command (what was cached is not trained again)"
+            ) from None
     print(tables(shown, fmt="simple"))
     kept = len(shown) - len(results)
     print(

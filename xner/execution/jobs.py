@@ -272,7 +272,7 @@ def _serve() -> None:
                 "trained": len(runner.trained_labels) > trained_before,
                 "peak": peak_memory(),
             }
-        except (HubUnreachableError, FileNotFoundError, ValueError, KeyError) as err:
+        except (HubUnreachableError, OSError, ValueError, KeyError) as err:
             message = err.args[0] if isinstance(err, KeyError) and err.args else err
             reply = {"error": str(message)}
         replies.write(json.dumps(reply) + "\n")

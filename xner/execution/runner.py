@@ -216,7 +216,13 @@ class Runner:
         results = [self.score(config, seed, lang) for lang in config.eval_langs]
         if cache is not None:
             entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
-            write_json(cache, entry, indent=1)
+            try:
+                write_json(cache, entry, indent=1)
+            except OSError as err:
+                # A full disk must not throw a finished training away: its figures still go
+                # to the run, which says what it could not write.
+                logger.warning("%s; %s seed %d is not cached, its figures go on to the run",
+                               err, config.label, seed)  # fmt: skip
         return results
 
     def training_data(self, config: TrainConfig) -> datasets.DatasetDict:

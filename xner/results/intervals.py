@@ -572,8 +572,8 @@ def decode_counts(text: str) -> np.ndarray:
 
 
 def rebootstrap(results: Iterable, resamples: int, seed: int = 0) -> list:
-    """Results (xner.results.records.Result) with their intervals recomputed from their stored counts
-    at `resamples` (0: no intervals); results without counts are returned as they are."""
+    """Results (xner.results.records.Result) with their intervals recomputed from their stored
+    counts at `resamples` (0: no intervals); results without counts are returned as they are."""
     redone = []
     for result in results:
         if result.sentence_counts is not None:

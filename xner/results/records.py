@@ -48,8 +48,9 @@ class Result:
     seconds_per_step: float = 0.0  # after the first step (see xner.training.train.StepClock)
     size: int | None = None  # the few-shot size trained at (None: the whole split)
     reference: str | None = None  # the strategy a curve is drawn against (few-shot: zero-shot)
-    # Bootstrap intervals of F1 (xner.results.intervals.Intervals.to_dict: micro and per type) and the
-    # per-sentence counts they and paired comparisons resample (xner.results.intervals.encode_counts).
+    # Bootstrap intervals of F1 (xner.results.intervals.Intervals.to_dict: micro and per type)
+    # and the per-sentence counts they and paired comparisons resample
+    # (xner.results.intervals.encode_counts).
     interval: dict | None = None
     sentence_counts: str | None = None
     # The head's entity types in the order of sentence_counts' columns; None: PAN-X's three
