@@ -192,7 +192,12 @@ def test_a_disk_that_fills_during_training_loses_no_training(data_dir, tmp_path)
             run.wait()
     assert run.returncode == 2, stderr[-2000:]
     assert "Traceback" not in stderr and stderr.count("xner: error") == 1
-    assert stderr.splitlines()[-1] == "xner: error: out/results.json: cannot write (File too large)"
+    assert stderr.splitlines()[-1] == (
+        "xner: error: out/results.json: cannot write (File too large); the figures above were "
+        "not saved: free some space and run the same command (what was cached is not trained "
+        "again)"
+    )
+    assert "fine-tuned on" in stdout, "the figures are shown though the folder refused them"
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [".xner.lock", "cache"], "no stray file"
     (entry,) = (out / "cache").iterdir()
