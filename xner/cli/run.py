@@ -101,10 +101,6 @@ def run_study(study, args: argparse.Namespace) -> int:
     from xner.reporting.tables import tables
 
     shard = args.shard
-    if args.jobs < 1:
-        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
-    if args.bootstrap < 0:
-        raise ValueError("--bootstrap wants 0 (no intervals) or more resamples")
     configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
     costs = {
         config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
