@@ -1,16 +1,13 @@
-"""Shared fixtures and the hypothesis profile of the test suite."""
+"""Shared fixtures and the hypothesis profile of the test suite (the settings it shares with
+benchmarks/, the offline hub among them, are the root conftest.py's)."""
 
 from __future__ import annotations
 
 import os
 
-# The hub is out of reach: fail at once instead of retrying (read when huggingface_hub loads).
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-
-import datasets  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
+import datasets
+import pytest
+from hypothesis import HealthCheck, settings
 
 # "ci" keeps every property test bounded: the whole tests/ folder must stay well under three
 # minutes on two cores. No example database, so a run writes nothing into the checkout; a

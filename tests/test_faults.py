@@ -128,13 +128,13 @@ def test_a_bad_study_file_is_a_usage_error_under_pytest(tmp_path, edit, problem)
 
 
 BAD_FLAGS = [
-    (("run", "smoke", "--seed", "-1"),
-     "xner run: error: argument --seed: a seed is a whole number from 0 to 4294967295, got -1"),
-    (("run", "smoke", "--seed", str(2**32)),
-     "xner run: error: argument --seed: a seed is a whole number from 0 to 4294967295, "
+    (("run", "smoke", "--seeds", "-1"),
+     "xner run: error: argument --seeds: a seed is a whole number from 0 to 4294967295, got -1"),
+    (("run", "smoke", "--seeds", str(2**32)),
+     "xner run: error: argument --seeds: a seed is a whole number from 0 to 4294967295, "
      "got 4294967296"),
-    (("run", "smoke", "--seed", "1", "--seed", "1"),
-     "xner run: error: argument --seed: each seed once, got 1 twice"),
+    (("run", "smoke", "--seeds", "1,1"),
+     "xner run: error: argument --seeds: each seed once, got 1 more than once"),
     (("run", "smoke", "--bootstrap", "-5"),
      "xner run: error: argument --bootstrap: a whole number of at least 0, got '-5'"),
     (("run", "smoke", "--jobs", "0"),

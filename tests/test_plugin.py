@@ -106,6 +106,8 @@ OPTIONS = {
     "--xner-shard",
     "--xner-cache",
     "--xner-force",
+    "--xner-strategy",
+    "--xner-no-progress",
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -354,8 +356,11 @@ def test_markers_select_profiles_and_gpu_skips_without_cuda(project):
 
     if torch.cuda.is_available():
         pytest.skip("checks the CPU-only machine's behaviour")
+    # A study's marker is registered once its cases are collected, not before (xner is inert
+    # in sessions without them), with --strict-markers too.
     markers = project.runpytest("--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.gpu: *CUDA*", "@pytest.mark.smoke: *CPU*"])
+    markers.stdout.fnmatch_lines(["@pytest.mark.xner_strategy(name): *"])
+    assert "@pytest.mark.gpu" not in markers.stdout.str()
 
     common = ("-p", "no:cacheprovider", "--strict-markers", "--xner-results", "out")
     gpu = project.runpytest(*common, "-m", "gpu")
@@ -410,11 +415,10 @@ def test_run_writes_results_tables_and_plots(project):
     assert {"created", "commit", "machine", "python", "versions", "device"} <= set(run_facts)
     assert {"xner", "torch", "transformers"} <= set(run_facts["versions"])
     assert run_facts["device"].startswith(("cpu:", "cuda:"))
-    assert (run_facts["seeds"], run_facts["model"], run_facts["data"]) == (
-        [0],
-        "tiny",
-        "synthetic",
-    )
+    assert run_facts["seeds"] == [0] and run_facts["front"] == "pytest"
+    assert run_facts["studies"]["smoke"]["model"] == "tiny"
+    assert run_facts["studies"]["smoke"]["data"] == "synthetic"
+    assert (run_facts["options"]["model"], run_facts["options"]["data"]) == ("tiny", "synthetic")
 
     with open(out / "results.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -786,38 +790,31 @@ def test_collecting_only_holds_no_folder(project):
     assert not (project.path / "out" / ".xner.lock").exists()
 
 
-# 11. pytest-benchmark: training and evaluation apart ------------------------------------------
+# 11. pytest-benchmark: a row per case, through its public API --------------------------------
 
 
-def test_benchmark_rows_are_each_training_and_each_evaluation(project):
-    """pytest-benchmark's table and --benchmark-json have a `train` row per training
-    configuration and an `eval` row per case, each the time the Result records for it (the
-    fake study's: 1.5 s training, 0.25 s evaluation), not the time the case's call took."""
+def test_benchmark_rows_are_each_case_with_its_training(project):
+    """pytest-benchmark's table and --benchmark-json have a row per case in the group `xner`,
+    its time the evaluation time the Result records (the fake study's 0.25 s), not the time
+    the case's call took; its extra info the training's figures (1.5 s, 30 steps), marked on
+    the first case of each configuration."""
     result = run(project, "--benchmark-json", "bench.json")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     rows = load_json(project.path / "bench.json")["benchmarks"]
-    by_group = {
-        group: sorted(row["name"] for row in rows if row["group"] == group)
-        for group in {row["group"] for row in rows}
-    }
-    trainings = sorted({case.rsplit("->", 1)[0] + "]" for case in SMOKE_IDS})
-    assert by_group == {"train": trainings, "eval": sorted(SMOKE_IDS)}
+    assert sorted(row["name"] for row in rows) == sorted(SMOKE_IDS)
+    assert {row["group"] for row in rows} == {"xner"}
     for row in rows:
-        seconds = 1.5 if row["group"] == "train" else 0.25
         stats = row["stats"]
-        assert (stats["rounds"], stats["min"], stats["max"], stats["mean"]) == (1, *[seconds] * 3)
+        assert (stats["rounds"], stats["min"], stats["max"], stats["mean"]) == (1, *[0.25] * 3)
         assert {"train_seconds": 1.5, "train_steps": 30, "seconds_per_step": 0.05}.items() <= (
             row["extra_info"].items()
         )
+    firsts = sorted(row["name"] for row in rows if row["extra_info"]["first_of_training"])
+    trainings = sorted({case.rsplit("->", 1)[0] for case in SMOKE_IDS})
+    assert sorted(name.rsplit("->", 1)[0] for name in firsts) == trainings
     de_fr = next(row for row in rows if row["name"] == "test_zero_shot[smoke-de->fr]")
     assert (de_fr["extra_info"]["f1"], de_fr["extra_info"]["eval_seconds"]) == (0.60, 0.25)
-    result.stdout.fnmatch_lines(
-        [
-            "*benchmark 'eval': 17 tests*",
-            "*benchmark 'train': 8 tests*",
-            "test_full?smoke-all? *1.5000 *",
-        ]
-    )
+    result.stdout.fnmatch_lines(["*benchmark 'xner': 17 tests*"])
 
 
 # 12. the real module, trained for real --------------------------------------------------------
@@ -826,8 +823,8 @@ def test_benchmark_rows_are_each_training_and_each_evaluation(project):
 def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
     """benchmarks/test_transfer.py and benchmarks/expected/ as they are, no fake: the smoke
     study's smallest configuration (few-shot fr:50) trains in a worker process, the case is
-    checked against its figure from smoke.toml, and pytest-benchmark's two rows are the
-    training and the evaluation time the Result records."""
+    checked against its figure from smoke.toml, and pytest-benchmark's row is the evaluation
+    time the Result records, with the training's figures."""
     copy_benchmarks(pytester)
     shutil.copytree(BENCHMARKS / "expected", pytester.path / "expected")
     result = run(pytester, "-k", "fr:50", "--benchmark-json", "bench.json")
@@ -849,17 +846,12 @@ def test_the_real_module_trains_and_times_its_smallest_configuration(pytester):
     assert expectation.failure(record["f1"]) is None, (record["f1"], expectation)
     assert record["train_steps"] > 0 and record["train_seconds"] > record["eval_seconds"] > 0
 
-    rows = {row["group"]: row for row in load_json(pytester.path / "bench.json")["benchmarks"]}
-    assert sorted(rows) == ["eval", "train"]
-    train, evaluation = rows["train"], rows["eval"]
-    assert (train["name"], evaluation["name"]) == ("test_few_shot[smoke-fr:50]",
-                                                   "test_few_shot[smoke-fr:50->fr]")  # fmt: skip
-    assert train["stats"]["mean"] == train["stats"]["max"] == record["train_seconds"]
-    assert evaluation["stats"]["mean"] == evaluation["stats"]["max"] == record["eval_seconds"]
+    (row,) = load_json(pytester.path / "bench.json")["benchmarks"]
+    assert (row["group"], row["name"]) == ("xner", "test_few_shot[smoke-fr:50->fr]")
+    assert row["stats"]["mean"] == row["stats"]["max"] == record["eval_seconds"]
     facts = {k: record[k] for k in ("train_seconds", "train_steps", "seconds_per_step")}
-    assert train["extra_info"] == facts
-    assert evaluation["extra_info"] == facts | {"f1": record["f1"],
-                                                "eval_seconds": record["eval_seconds"]}  # fmt: skip
+    assert row["extra_info"] == facts | {"f1": record["f1"], "eval_seconds": record["eval_seconds"],
+                                         "first_of_training": True}  # fmt: skip
     result.stdout.fnmatch_lines(["trained 1 configuration(s), 0 from cache (cache: out/cache)"])
 
 

@@ -1,7 +1,7 @@
 """Strategies expand into training configurations, and the built-in studies into the report's
 training configurations and benchmark cases."""
 
-from xner.spec.cases import study_cases
+from xner.spec.cases import case_id, study_cases
 from xner.spec.strategies import Strategy, TrainConfig
 from xner.spec.study import load_study
 
@@ -52,7 +52,7 @@ def test_a_strategy_expands_every_train_set_at_every_size():
 
 def test_benchmark_case_ids_read_as_the_issue_names_them():
     ids = {
-        str(case)
+        case_id(case)
         for name in ("report", "smoke")
         for strategy in load_study(name).strategies
         for case in study_cases(load_study(name), strategy)
@@ -69,5 +69,6 @@ def test_benchmark_case_ids_read_as_the_issue_names_them():
 
 
 def test_a_catch_all_case_names_its_strategy():
-    (case,) = study_cases(load_study("smoke"), "few-shot", named_by_strategy=True)[:1]
-    assert str(case) == "smoke-few-shot-fr:50->fr"
+    (case,) = study_cases(load_study("smoke"), "few-shot")[:1]
+    assert case_id(case, named_by_strategy=True) == "smoke-few-shot-fr:50->fr"
+    assert case_id(case, several_seeds=True) == "smoke-fr:50->fr-seed0"

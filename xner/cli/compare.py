@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from xner.errors import XnerError
 from xner.execution import flags
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 
@@ -34,7 +35,7 @@ def compare(args: argparse.Namespace) -> int:
     before, after = load_results(args.before), load_results(args.after)
     comparisons = compare_runs(before.results, after.results, args.bootstrap)
     if not comparisons:
-        raise ValueError(f"{args.before} and {args.after} share no cell")
+        raise XnerError(f"{args.before} and {args.after} share no cell")
     print(comparison_table(comparisons))
     paired = sum(c.difference is not None for c in comparisons)
     significant = sum(c.difference is not None and c.difference.significant for c in comparisons)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from xner.errors import XnerError
 from xner.execution import flags
 from xner.spec.runtime import describe
 
@@ -53,7 +54,7 @@ def print_expected(args: argparse.Namespace) -> int:
         prefix = "environment."
     studies = sorted({cell.study for cell in measured})
     if len(studies) > 1:
-        raise ValueError(
+        raise XnerError(
             f"{args.results} holds the studies {', '.join(map(repr, studies))}: an expected-"
             "values file is one study's; `xner merge` a run of each study on its own first"
         )

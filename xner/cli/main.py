@@ -1,5 +1,6 @@
 """xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
-study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `tolerances` and
+study, `xner check` checks one and lists its cases without training, `xner ls` lists the
+built-in studies, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `tolerances` and
 `expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ import logging
 import signal
 import sys
 
-from xner.cli import compare, expected, matrix, merge, run, tolerances
-from xner.data.hub import HubUnreachableError
-from xner.execution.jobs import WorkerError
+from xner.cli import check, compare, expected, ls, matrix, merge, run, tolerances
+from xner.errors import XnerError
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
-COMMANDS = (run, matrix, compare, tolerances, merge, expected)
+COMMANDS = (run, check, ls, matrix, compare, tolerances, merge, expected)
 RUNS = {
-    "run": run.run, "matrix": matrix.matrix, "compare": compare.compare, "merge": merge.merge,
+    "run": run.run, "check": check.check, "ls": ls.ls, "matrix": matrix.matrix,
+    "compare": compare.compare, "merge": merge.merge,
     "report": merge.merge, "expected": expected.print_expected,
     "tolerances": tolerances.print_tolerances,
 }  # fmt: skip
@@ -51,32 +52,22 @@ def _terminated(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    seeds = getattr(args, "seed", None) or []
-    if len(set(seeds)) < len(seeds):
-        repeated = sorted({s for s in seeds if seeds.count(s) > 1})
-        twice = ", ".join(map(str, repeated))
-        print(
-            f"xner {args.command}: error: argument --seed: each seed once, got {twice} twice "
-            f"(see `xner {args.command} --help`)",
-            file=sys.stderr,
-        )
-        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM as Ctrl-C: the workers are ended, the folder's lock released, one line said.
     signal.signal(signal.SIGTERM, _terminated)
     try:
         return RUNS[args.command](args)
-    except (HubUnreachableError, WorkerError, OSError, ValueError, KeyError) as err:
-        # Errors the user can act on: one line, not a traceback.
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"xner: error: {message}", file=sys.stderr)
+    except (XnerError, OSError) as err:
+        # Errors the user can act on (xner's own, and a file or disk the system refused):
+        # one line. Anything else, a KeyError among them, is a bug: its traceback shows.
+        print(f"xner: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
         how = "SIGTERM" if err.args == ("SIGTERM",) else "Ctrl-C"
         kept = ""
         if args.command in ("run", "matrix"):
             kept = (
-                f"; the configurations that finished are cached in {args.out}/cache/: the "
+                f"; the configurations that finished are cached in {args.results}/cache/: the "
                 "same command trains only what is missing"
             )
         print(f"xner: stopped by {how}{kept}", file=sys.stderr)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import asdict
 
 from xner.execution import flags
-from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
+from xner.execution.options import RunOptions, add_run_options
 
 
 def add_parser(commands) -> None:
@@ -20,118 +18,68 @@ def add_parser(commands) -> None:
         "study", metavar="STUDY",
         help=f"a built-in study ({', '.join(built_in_studies())}) or a study file (TOML)",
     )  # fmt: skip
-    run.add_argument(
-        "--strategy", action="append", metavar="NAME",
-        help="run only this strategy of the study; repeatable (default: all of them)",
-    )  # fmt: skip
     _run_options(run)
 
 
 def _run_options(command: argparse.ArgumentParser) -> None:
-    """Options shared by `run` and `matrix`: what to override and how to execute."""
-    command.add_argument("--model", help="hub name or save_pretrained folder (default: study's)")
-    command.add_argument(
-        "--data", help="'hub', 'wikiann', 'synthetic' or a PAN-X folder (default: the study's)"
-    )
-    command.add_argument(
-        "--seed", type=flags.seed, action="append", help="repeat for several seeds (0 to 2**32-1)"
-    )
-    command.add_argument("--out", default="results", help="results folder (default: results/)")
-    command.add_argument("--force", action="store_true", help="retrain cached configurations")
-    command.add_argument(
-        "--cache", metavar="DIR",
-        help="folder of the training cache, shared with pytest's --xner-cache (default: OUT/cache)",
-    )  # fmt: skip
-    command.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    """The run options (xner.execution.options, the same as pytest's --xner-*) and `--jobs`,
+    which under pytest is pytest-xdist's -n."""
+    add_run_options(command.add_argument)
     command.add_argument(
         "--jobs", type=flags.at_least(1, "jobs"), default=1, metavar="N",
         help="train N configurations at once, longest first, each in its own process with "
         "its share of the CPU cores and, on a GPU machine, worker k on GPU k mod G (default 1)",
-    )  # fmt: skip
-    command.add_argument(
-        "--shard", type=flags.shard, metavar="I/N",
-        help="run only shard I of N (a deterministic, cost-balanced share of the "
-        "configurations); combine the shards' results.json with `xner merge`",
-    )  # fmt: skip
-    command.add_argument(
-        "--precision", choices=PRECISIONS,
-        help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
-    )  # fmt: skip
-    command.add_argument(
-        "--bootstrap", type=flags.at_least(0, "resamples"), default=BOOTSTRAP_RESAMPLES,
-        metavar="N",
-        help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
-        "0: none)",
-    )  # fmt: skip
-    command.add_argument(
-        "--compile", action="store_true", default=None,
-        help="torch.compile the model (lengths padded to multiples of 64 on a GPU)",
     )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     from xner.spec.study import load_study
 
-    return run_study(load_study(args.study, args.data).select(args.strategy), args)
+    return run_study(load_study(args.study, args.data), args)
 
 
 def _engine(args: argparse.Namespace):
     """The run's xner.execution.engine.Engine: the training, cache and files of the plugin."""
     from xner.execution.engine import Engine
 
-    return Engine(
-        args.out, args.cache, args.force, args.model, args.data, args.precision, args.compile,
-        progress=not args.no_progress and args.jobs == 1,
-    )  # fmt: skip
+    return Engine.of(RunOptions.of_args(args))
 
 
 def _writable_out(args: argparse.Namespace):
     from xner.reporting.output import check_writable
 
-    out = check_writable(args.out)
+    out = check_writable(args.results)
     check_writable(_engine(args).cache_dir)
     return out
 
 
 def run_study(study, args: argparse.Namespace) -> int:
-    from xner.execution.engine import run_facts
-    from xner.execution.runner import preflight
-    from xner.execution.schedule import config_cost, config_key, in_shard
+    from xner.execution.checks import preflight
+    from xner.execution.engine import run_record
+    from xner.execution.plan import make_plan
     from xner.reporting.output import FolderLock
     from xner.reporting.tables import tables
 
-    shard = args.shard
-    configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
-    costs = {
-        config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
-        for c in configs
-    }
-    mine = in_shard(costs, shard)
-    mine_configs = [c for c in configs if config_key(study.name, c) in mine]
-    if not mine_configs:
-        raise ValueError(
+    options = RunOptions.of_args(args)
+    shard = options.shard
+    study = study.select(list(options.strategy or ()))
+    plan = make_plan([study], options.seeds, shard)
+    if not plan.trainings:
+        raise flags.FlagError(
             f"--shard {shard}: no training configuration falls in this shard ({study.name} "
-            f"has {len(configs)}); use at most {len(configs)} shards"
+            f"has {plan.total}); use at most {plan.total} shards"
         )
     # Everything that can fail fails now, before the first training: the folders, another
     # run on the same folder, the model, every language's data and the few-shot sizes.
     out = _writable_out(args)
     engine = _engine(args)
     with FolderLock(out):
-        preflight(study, args.model)
-        results = _train(args, engine, study, mine_configs, costs)
-        run_info = run_facts() | {
-            "study": study.name,
-            "study_file": study.source,
-            "model": args.model or study.model,
-            "data": study.data,
-            "seeds": args.seed or [0],
-            "recipes": {study.name: asdict(study.recipe)},
-            "shard": str(shard) if shard else None,
-        }
-        shown, _ = engine.folder_records(results, resamples=args.bootstrap)
+        preflight(study, options.model)
+        results = _train(options, engine, plan)
+        run_info = run_record("xner run", options, [study])
+        shown, _ = engine.folder_records(results, resamples=options.bootstrap)
         try:
-            engine.write(results, run_info, resamples=args.bootstrap)
+            engine.write(results, run_info, resamples=options.bootstrap)
         except OSError as err:
             # The figures are shown even when the folder cannot take them (a full disk).
             print(tables(shown, fmt="simple"))
@@ -150,23 +98,18 @@ def run_study(study, args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args, engine, study, configs, costs) -> list:
-    """Every (configuration, seed) through the engine's workers: their Results."""
-    from xner.execution.schedule import config_key
+def _train(options: RunOptions, engine, plan) -> list:
+    """Every training of the plan through the engine's workers: their Results."""
     from xner.results.records import Result
 
-    jobs = [
-        (study.name, engine.job(study, config, seed))
-        for config in configs
-        for seed in args.seed or [0]
-    ]
+    jobs = [(t.study.name, engine.job(t.study, t.config, t.seed)) for t in plan.trainings]
 
     def report(job, outcome) -> None:
         # Bars from several workers at once would interleave: one line per training instead.
-        if not engine.progress and not args.no_progress:
+        if not engine.progress and not options.no_progress:
             how = "trained" if outcome.trained else "from cache"
-            print(f"{study.name} {job.config.label} seed {job.seed}: {how}", file=sys.stderr)
+            print(f"{job.study} {job.config.label} seed {job.seed}: {how}", file=sys.stderr)
 
-    costs = [costs[config_key(study.name, job.config)] for _, job in jobs]
-    outcomes = engine.run_all(jobs, args.jobs, costs, report)
+    costs = [plan.cost(t) for t in plan.trainings]
+    outcomes = engine.run_all(jobs, options.jobs, costs, report)
     return [Result.from_dict(r) for outcome in outcomes for r in outcome.results]

@@ -15,6 +15,7 @@ import datasets
 import pyarrow.parquet
 
 from xner.data.synthetic import DEFAULT_SIZES, LANGS, synthetic_sentences
+from xner.errors import XnerError
 from xner.spec.labels import TAGS
 from xner.spec.languages import check_lang
 
@@ -36,7 +37,7 @@ FEATURES = datasets.Features(
 )
 
 
-class PanxFormatError(ValueError):
+class PanxFormatError(XnerError, ValueError):
     """A PAN-X file that cannot be read as such; the message names the file and line."""
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from xner.errors import XnerError
+
 T = TypeVar("T")
 
 
-class HubUnreachableError(RuntimeError):
+class HubUnreachableError(XnerError, RuntimeError):
     """The hub could not be reached and nothing was cached; the message says what to do."""
 
 

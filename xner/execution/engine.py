@@ -38,6 +38,38 @@ def run_facts() -> dict:
     return plain_facts() | {"device": device_name()}
 
 
+def run_record(front: str, options, studies: Iterable) -> dict:
+    """results.json's `run` object, the same keys whichever front wrote it (docs/benchmarks.md,
+    "results.json's run object"): `run_facts`, the front, each study's file, model and data
+    (after the options' overrides) and recipe, the seeds and shard, and every run option
+    (xner.execution.options.RunOptions) as it was given."""
+    from dataclasses import asdict
+
+    from xner.execution.options import RUN_OPTIONS
+
+    studies = list(studies)
+    asked = {o.dest: getattr(options, o.dest) for o in RUN_OPTIONS}
+    for name in ("strategy", "seeds"):
+        if asked[name] is not None:
+            asked[name] = list(asked[name])
+    asked["shard"] = str(options.shard) if options.shard else None
+    return run_facts() | {
+        "front": front,
+        "studies": {
+            s.name: {
+                "source": s.source,
+                "model": options.model or s.model,
+                "data": options.data or s.data,
+            }
+            for s in studies
+        },  # fmt: skip
+        "recipes": {s.name: asdict(s.recipe) for s in studies},
+        "seeds": list(options.seeds),
+        "shard": asked["shard"],
+        "options": asked,
+    }
+
+
 def trained_summary(trained: Mapping[ConfigId, bool]) -> str:
     """`trained 7 configuration(s), 1 from cache`: of each configuration, whether it trained."""
     count = sum(trained.values())
@@ -60,6 +92,15 @@ class Engine:
     trained: dict[ConfigId, bool] = field(default_factory=dict)  # trained (True) or cached
     _workers: Workers | None = None
     _previous: tuple[list[Result], list[dict]] | None = None
+
+    @classmethod
+    def of(cls, options, slot: tuple[int, int] = (0, 1)) -> Engine:
+        """The engine of a run of `options` (xner.execution.options.RunOptions), either front's."""
+        return cls(
+            options.results, options.cache, options.force, options.model, options.data,
+            options.precision, options.compile,
+            progress=not options.no_progress and options.jobs == 1, slot=slot,
+        )  # fmt: skip
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import math
 
+from xner.errors import XnerError
 from xner.execution.schedule import Shard
 
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds: 0 to 2**32 - 1
 
 
-class FlagError(argparse.ArgumentTypeError, ValueError):
+class FlagError(argparse.ArgumentTypeError, XnerError, ValueError):
     """A flag's value that cannot be used; the message says what would be accepted."""
 
 

@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from xner.errors import XnerError
 from xner.spec.runtime import Runtime
 from xner.spec.strategies import TrainConfig
 
 
-class WorkerError(RuntimeError):
+class WorkerError(XnerError, RuntimeError):
     """A job that failed in its worker; the message is the worker's one-line reason."""
 
 

@@ -25,7 +25,7 @@ from xner.spec.recipe import BUILT_IN_MODELS
 from xner.spec.runtime import Runtime
 from xner.spec.schemes import entity_types_of_tags
 from xner.spec.strategies import TrainConfig
-from xner.spec.study import Study, StudyError
+from xner.spec.study import Study
 from xner.training.device import device_name, resolve
 from xner.training.model import load_tokenizer
 from xner.training.train import StepClock, evaluate, finetune
@@ -82,34 +82,6 @@ def read_cache(path: Path) -> list[Result] | None:
         logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
                        path, err, aside.name)  # fmt: skip
         return None
-
-
-def preflight(study: Study, model: str | None = None, data: str | None = None) -> None:
-    """Resolve the model's tokenizer and every language's data now, so that a wrong name, path,
-    file or few-shot size stops a run before its first training rather than after some
-    finished. What xner builds itself (the tiny and random models, synthetic data, whose
-    sizes the study file's check knows) cannot be wrong."""
-    model, data = model or study.model, str(data or study.data)
-    if model not in BUILT_IN_MODELS:
-        load_tokenizer(model)
-    if data == "synthetic":
-        return
-    train_rows = {}
-    for lang in study.langs():
-        # Every split of every language, read and checked now (a corpus's with its tags).
-        dd = load_study_corpus(study, lang, data, None)[lang]
-        rows = dd["train"].num_rows if "train" in dd else 0
-        train_rows[lang] = int(rows * (study.fractions or {}).get(lang, 1.0))
-    for name, strategy in study.strategies.items():
-        for train in strategy.train_sets:
-            available = sum(train_rows[lang] for lang in train)
-            for size in strategy.sizes:
-                if size is not None and size > available:
-                    raise StudyError(
-                        f"{study.source}: strategies.{name}: few-shot size {size} is larger "
-                        f"than the {available} training sentences of {'+'.join(train)} in "
-                        f"{data!r}"
-                    )
 
 
 @dataclass(frozen=True)

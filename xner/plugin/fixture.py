@@ -1,48 +1,51 @@
 """The fixtures a benchmark case uses: `xner_bench` (run, record and check a case, and time it
-through pytest-benchmark) and `xner_seed`."""
+through pytest-benchmark where that plugin is loaded) and `xner_seed`.
+
+pytest-benchmark is used through its public API only: a `benchmark` marker on each case
+(its group, and a timer that reads the time measured in the training worker) and the
+fixture's `pedantic` and `extra_info`."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 
+from xner.errors import XnerError
 from xner.plugin.session import RESULT_PROPERTY, STATE, XnerSession
-from xner.plugin.xdist import configuration_scope
+from xner.spec.cases import case_id
 
 
 class Bench:
     """What a benchmark case uses: run its case, record the result, check it."""
 
-    def __init__(self, request: pytest.FixtureRequest, benchmark, seed: int):
+    def __init__(self, request: pytest.FixtureRequest, benchmark):
         self.request = request
-        self.benchmark = benchmark
-        self.seed = seed
+        self.benchmark = benchmark  # None without pytest-benchmark
         self.state: XnerSession = request.config.stash[STATE]
 
     def run(self, case):
-        """Train (once per configuration and seed) and score `case`, and time both.
+        """Train (once per configuration and seed) and score `case` (a CaseId), and time it.
 
         Training and every evaluation of a configuration run together in the training worker,
         which times each. pytest-benchmark gets those times, not the round trip to the worker:
-        this case's row, in the group `eval`, is its evaluation; the case that asked for the
-        training adds a row for it, named after the configuration (`test_zero_shot[smoke-de]`),
-        in the group `train`. The Result has both times too.
+        this case's row, in the group `xner`, is its evaluation; its extra info has the
+        training's time and steps, and `first_of_training` on the first case of its
+        configuration in this process (the one whose call waited for the training). The
+        Result has both times too.
         """
-        key = case.configuration(self.seed)
-        result = self.state.score(case.study, case.config, self.seed, case.lang)
-        training = {
-            "train_seconds": result.train_seconds,
-            "train_steps": result.train_steps,
-            "seconds_per_step": result.seconds_per_step,
-        }
-        if key not in self.state.timed:
-            self.state.timed.add(key)
-            row = configuration_scope(self.request.node.nodeid)
-            _record(self.benchmark, "train", result.train_seconds, training, row=row)
-        evaluation = {"f1": result.f1, "eval_seconds": result.eval_seconds, **training}
-        _record(self.benchmark, "eval", result.eval_seconds, evaluation)
+        config = self.state.train_config(case)
+        first = case.configuration not in self.state.timed
+        self.state.timed.add(case.configuration)
+        result = self.state.score(case.study, config, case.seed, case.lang)
+        if self.benchmark is not None:
+            self.benchmark.extra_info.update(
+                f1=result.f1, eval_seconds=result.eval_seconds,
+                train_seconds=result.train_seconds, train_steps=result.train_steps,
+                seconds_per_step=result.seconds_per_step, first_of_training=first,
+            )  # fmt: skip
+            self.request.node.stash[CLOCK].load(result.eval_seconds)
+            self.benchmark.pedantic(lambda: None, rounds=1, iterations=1)
         return result
 
     def expectation(self, case, folder: str | Path):
@@ -58,7 +61,7 @@ class Bench:
         if path is None:
             if self.state.require_expected:
                 pytest.fail(
-                    f"{case}: no expected figures for study {study.name!r} (looked for "
+                    f"{case_id(case)}: no expected figures for study {study.name!r} (looked for "
                     f"{study.name}.toml in {folder}"
                     + (f" and {Path(study.source).with_suffix('.expected.toml')}" if
                        study.ref != study.name else "") + ")",
@@ -69,9 +72,9 @@ class Bench:
         try:  # a bad file or stale figures: this case fails in one line, before it trains
             if path not in cache:
                 cache[path] = load_expected(path, versions())
-            return cache[path].for_case(case)
-        except (OSError, ValueError, LookupError) as err:
-            pytest.fail(f"{case}: {err.args[0] if err.args else err}", pytrace=False)
+            return cache[path].for_case(case, study.strategies[case.strategy].version)
+        except (OSError, XnerError) as err:
+            pytest.fail(f"{case_id(case)}: {err.args[0] if err.args else err}", pytrace=False)
 
     def check(self, case, result, expectation) -> None:
         """Record `result` beside its expected figure (None: measured only), then assert it
@@ -86,7 +89,7 @@ class Bench:
             }
         # Whether its configuration trained or came from the cache travels with it, from
         # whichever xdist worker ran it, for the session's `trained N, M from cache` line.
-        trained = self.state.engine.trained.get(case.configuration(self.seed))
+        trained = self.state.engine.trained.get(case.configuration)
         self.request.node.user_properties.append(
             (RESULT_PROPERTY, {"result": result.to_dict(), "expected": expected,
                                "trained": trained})
@@ -95,44 +98,44 @@ class Bench:
             return
         failure = expectation.failure(result.f1)
         if failure:
-            pytest.fail(f"{case}: {failure}", pytrace=False)
+            pytest.fail(f"{case_id(case)}: {failure}", pytrace=False)
 
 
-class _Measured:
-    """pytest-benchmark's clock for a time measured where the work ran (the training
-    worker): it reads 0 before the timed call and the measured seconds after it."""
+class MeasuredClock:
+    """pytest-benchmark's timer for a time measured where the work ran (the training
+    worker): the next reading is 0, the one after it the measured seconds."""
 
     __name__ = "xner_measured"  # the timer --benchmark-json names
 
-    def __init__(self, seconds: float):
+    def __init__(self) -> None:
+        self.readings = iter(())
+
+    def load(self, seconds: float) -> None:
         self.readings = iter((0.0, float(seconds)))
 
     def __call__(self) -> float:
         return next(self.readings)
 
 
-def _record(benchmark, group: str, seconds: float, info: dict, row: str | None = None) -> None:
-    """`seconds` as one round of pytest-benchmark in group `group`: this test's own row, or a
-    new row whose full name is `row`. pytest-benchmark off (under -n) records nothing."""
-    if row is not None:
-        benchmark = copy.copy(benchmark)  # the same test's settings, a row of its own
-        benchmark.fullname, benchmark.name = row, row.rpartition("::")[2]
-        benchmark.param = benchmark.name.partition("[")[2].rstrip("]") or None
-        benchmark.params, benchmark.extra_info = None, {}
-    benchmark.group = group
-    benchmark.extra_info.update(info)
-    if benchmark.enabled:
-        benchmark._timer = _Measured(seconds)
-    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+CLOCK = pytest.StashKey[MeasuredClock]()
+BENCHMARK_GROUP = "xner"
+
+
+def time_with_benchmark(item: pytest.Item) -> None:
+    """A benchmark case's pytest-benchmark settings, by its public `benchmark` marker."""
+    if item.config.pluginmanager.has_plugin("benchmark"):
+        clock = item.stash[CLOCK] = MeasuredClock()
+        item.add_marker(pytest.mark.benchmark(group=BENCHMARK_GROUP, timer=clock))
 
 
 @pytest.fixture
-def xner_seed(request: pytest.FixtureRequest) -> int:
-    """The seed of this case (parametrised by --xner-seeds when it names several)."""
-    return getattr(request, "param", request.config.stash[STATE].seeds[0])
+def xner_seed(case) -> int:
+    """The seed of this case (its CaseId's; --xner-seeds gives one case per seed)."""
+    return case.seed
 
 
 @pytest.fixture
-def xner_bench(request: pytest.FixtureRequest, benchmark, xner_seed: int) -> Bench:
+def xner_bench(request: pytest.FixtureRequest) -> Bench:
     """Runs, records and checks one benchmark case."""
-    return Bench(request, benchmark, xner_seed)
+    timed = request.config.pluginmanager.has_plugin("benchmark") and CLOCK in request.node.stash
+    return Bench(request, request.getfixturevalue("benchmark") if timed else None)

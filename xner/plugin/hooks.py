@@ -15,35 +15,38 @@ from pathlib import Path
 import pytest
 
 # pytest finds fixtures and hooks in this module's namespace: the ones the other modules of
-# the plugin define are imported here for it.
+# the plugin define are imported here for it. All of them are light (no torch, no studies):
+# this module is loaded in every pytest session of an environment that has xner.
 from xner.plugin.fixture import xner_bench, xner_seed  # noqa: F401
 from xner.plugin.session import RESULT_PROPERTY, STATE, Record, XnerSession
 from xner.plugin.xdist import (  # noqa: F401
     pytest_xdist_make_scheduler,
     pytest_xdist_node_collection_finished,
 )
-from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
 
-# The markers the plugin registers (pyproject.toml registers none of them: one source).
-MARKERS = {
+# The only marker registered in every session: xner's own name, which no other project uses.
+STRATEGY_MARKER = (
+    "xner_strategy(name): the test runs the cases of this strategy; without a name, of every "
+    "strategy no other test of its module takes"
+)
+# A study's marker (`gpu`, `smoke`) is registered when its cases are generated, and only if
+# the project has no marker of that name: another project's `gpu` stays its own.
+STUDY_MARKERS = {
     "gpu": "the report study (xlm-roberta-base); needs CUDA",
     "smoke": "the CPU study (tiny model, synthetic PAN-X)",
-    "perf": "speed benchmarks (benchmarks/perf), run on purpose: pytest benchmarks/perf -m perf",
-    "xner_strategy(name)": "the test runs the cases of this strategy; without a name, of every "
-    "strategy no other test of its module takes",
 }
+# xner's cases of a study with this marker are skipped where CUDA is not available.
+NEEDS_CUDA = "gpu"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from xner.execution import flags
+    from xner.execution.options import PYTEST_PREFIX, add_run_options
+
     group = parser.getgroup("xner", "xner cross-lingual NER benchmarks")
-    group.addoption(
-        "--xner-model",
-        help="hub name or save_pretrained folder; overrides the study's model",
-    )
-    group.addoption(
-        "--xner-data", help="'hub', 'wikiann', 'synthetic' or a folder; overrides the study's data"
-    )
+    add_run_options(group.addoption, prefix=PYTEST_PREFIX)
+    # pytest's own: the study to run is `xner run`'s positional STUDY, the comparison its
+    # `xner compare` command, and -n is its --jobs.
     group.addoption(
         "--xner-study",
         action="append",
@@ -56,14 +59,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail a case that has no expected figure (default: report it as measured)",
     )
-    group.addoption(
-        "--xner-results", default="results", help="folder for tables and result files (results/)"
-    )
-    group.addoption(
-        "--xner-seeds",
-        default="0",
-        help="comma-separated seeds; each configuration runs once per seed (default 0)",
-    )
     group.addoption("--xner-compare", help="a saved results.json to compare every cell with")
     group.addoption(
         "--xner-compare-plain",
@@ -72,79 +67,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "a significant one, by a paired bootstrap on the same test sentences)",
     )
     group.addoption(
-        "--xner-bootstrap",
-        default=BOOTSTRAP_RESAMPLES,
-        metavar="N",
-        help=f"bootstrap resamples of each F1's 95%% interval (default {BOOTSTRAP_RESAMPLES}; "
-        "0: none)",
-    )
-    group.addoption(
         "--xner-compare-fail",
-        default=0.01,
+        default="0.01",
+        type=flags.non_negative,
         help="fail the session where F1 fell by more than this against --xner-compare, and "
         "significantly (0.01)",
     )
-    group.addoption(
-        "--xner-precision",
-        choices=PRECISIONS,
-        help="auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default)",
-    )
-    group.addoption(
-        "--xner-compile",
-        action="store_true",
-        default=None,
-        help="torch.compile the model in every training",
-    )
-    group.addoption(
-        "--xner-shard",
-        metavar="I/N",
-        help="run only shard I of N: a deterministic, cost-balanced share of the training "
-        "configurations; combine the shards' results.json with `xner merge`",
-    )
-    group.addoption(
-        "--xner-cache",
-        metavar="DIR",
-        help="folder of the training cache, shared with `xner run --cache` (default: "
-        "cache/ in --xner-results); a rerun trains only what it lacks",
-    )
-    group.addoption(
-        "--xner-force",
-        action="store_true",
-        help="retrain every configuration, ignoring the cache (and replacing its entries)",
-    )
-
-
-def _seeds(text: str) -> list[int]:
-    from xner.execution.flags import seed_list
-
-    try:
-        return seed_list(text)
-    except ValueError as err:
-        raise pytest.UsageError(f"--xner-seeds: {err}") from None
-
-
-def _checked(config: pytest.Config, name: str, checker: str, *args):
-    """An option's value through its xner.execution.flags checker; a bad one is a usage error."""
-    from xner.execution import flags
-
-    check = getattr(flags, checker)
-    check = check(*args) if args else check
-    try:
-        return check(str(config.getoption(name)))
-    except ValueError as err:
-        raise pytest.UsageError(f"--{name.replace('_', '-')}: {err}") from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for marker, meaning in MARKERS.items():
-        config.addinivalue_line("markers", f"{marker}: {meaning}")
-    studies, unsuited = _studies(config)
-    bootstrap = _checked(config, "xner_bootstrap", "at_least", 0, "resamples")
-    for study in studies.values():
-        if study.mark:
-            config.addinivalue_line("markers", f"{study.mark}: cases of the {study.name} study")
+    from xner.execution.options import RunOptions
+
+    config.addinivalue_line("markers", STRATEGY_MARKER)
+    options = RunOptions.parsed(lambda dest: config.getoption(f"xner_{dest}"))
+    chosen = config.getoption("xner_study")
+    state = config.stash[STATE] = XnerSession(
+        config=config,
+        options=options,
+        compare_fail=config.getoption("xner_compare_fail"),
+        require_expected=config.getoption("xner_require_expected"),
+        compare_plain=config.getoption("xner_compare_plain"),
+        chosen=tuple(chosen) if chosen else None,
+    )
+    if chosen or options.data:
+        state.studies  # noqa: B018 -- asked for by name: a bad study file stops the session now
     compare = config.getoption("xner_compare")
-    baseline = None
     if compare is not None:
         # Read now: the run may overwrite this very file, and a bad file should stop the
         # session before anything trains.
@@ -153,111 +100,56 @@ def pytest_configure(config: pytest.Config) -> None:
         if not Path(compare).is_file():
             raise pytest.UsageError(f"--xner-compare: no file {compare!r}")
         try:
-            baseline = load_results(compare).results
+            state.baseline = load_results(compare).results
         except (OSError, ValueError) as err:
             raise pytest.UsageError(f"--xner-compare: {err}") from None
-    state = config.stash[STATE] = XnerSession(
-        config=config,
-        results_dir=Path(config.getoption("xner_results")),
-        seeds=_seeds(config.getoption("xner_seeds")),
-        model=config.getoption("xner_model"),
-        data=config.getoption("xner_data"),
-        compare_path=Path(compare) if compare else None,
-        compare_fail=_checked(config, "xner_compare_fail", "non_negative"),
-        precision=config.getoption("xner_precision"),
-        compile=config.getoption("xner_compile"),
-        shard=_shard(config.getoption("xner_shard")),
-        baseline=baseline,
-        studies=studies,
-        unsuited=unsuited,
-        require_expected=config.getoption("xner_require_expected"),
-        bootstrap=bootstrap,
-        compare_plain=config.getoption("xner_compare_plain"),
-    )
-    from xner.execution.engine import Engine
-
-    state.engine = Engine(
-        state.results_dir, config.getoption("xner_cache"), config.getoption("xner_force"),
-        state.model, state.data, state.precision, state.compile, slot=state.worker_slot(),
-    )  # fmt: skip
-    if not config.stash[STATE].is_worker:
-        config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
+        state.compare_path = Path(compare)
+    if not state.is_worker:
+        config.pluginmanager.register(ResultCollector(state), "xner-results")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    if state.engine is not None:
-        state.engine.close()
+    state.close()
     state.release_folder()  # after the last write of the result files (pytest_sessionfinish)
 
 
-def _studies(config: pytest.Config) -> tuple[dict, dict]:
-    """The studies whose cases the benchmark modules run, checked now: a bad study file is a
-    usage error naming the file and the key, before anything is collected or trained. Also
-    returns, per built-in study that --xner-data does not suit, why (an error only if its
-    cases run)."""
-    from xner.spec.study import StudyError, built_in_studies, load_study
-
-    chosen, data = config.getoption("xner_study"), config.getoption("xner_data")
-    studies, unsuited = [], {}
-    for name in chosen or built_in_studies():
-        try:
-            studies.append(load_study(name, data))
-        except StudyError as err:
-            if chosen or data is None:
-                raise pytest.UsageError(f"--xner-study: {err}") from None
-            # A built-in study that --xner-data does not suit (the report's few-shot sizes
-            # on synthetic data) only matters if its cases run: _preflight says so then.
-            studies.append(load_study(name))
-            unsuited[name] = str(err)
-    by_name = {}
-    for study in studies:
-        if study.name in by_name:
-            raise pytest.UsageError(
-                f"--xner-study: two studies are named {study.name!r} ({study.source}, "
-                f"{by_name[study.name].source}); rename one file"
-            )
-        by_name[study.name] = study
-    return by_name, unsuited
-
-
-def _shard(text: str | None):
-    if text is None:
-        return None
-    from xner.execution.schedule import Shard
-
-    try:
-        return Shard.parse(text)
-    except ValueError as err:
-        raise pytest.UsageError(f"--xner-shard: {err}") from None
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    state = metafunc.config.stash[STATE]
-    if "case" in metafunc.fixturenames and metafunc.definition.get_closest_marker("xner_strategy"):
-        metafunc.parametrize("case", _case_params(state, metafunc))
-    seeds = state.seeds
-    # One seed keeps the case ids plain (test_zero_shot[smoke-de->fr]).
-    if "xner_seed" in metafunc.fixturenames and len(seeds) > 1:
-        metafunc.parametrize("xner_seed", seeds, ids=[f"seed{s}" for s in seeds])
-
-
-def _case_params(state: XnerSession, metafunc: pytest.Metafunc) -> list:
-    """pytest params of the cases a test marked `xner_strategy` runs, in every selected study,
-    each with its study's marker. A test marked without a name takes the strategies that no
-    other test of its module names, so a study's own strategies still get cases."""
-    from xner.spec.cases import study_cases
-
     marker = metafunc.definition.get_closest_marker("xner_strategy")
+    if "case" not in metafunc.fixturenames or marker is None:
+        return  # not one of xner's benchmark tests: nothing of xner loads
+    state = metafunc.config.stash[STATE]
+    _register_study_markers(metafunc.config, state)
+    cases, ids = _case_params(state, metafunc, marker)
+    metafunc.parametrize("case", cases, ids=ids)
+
+
+def _register_study_markers(config: pytest.Config, state: XnerSession) -> None:
+    known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+    for study in state.studies.values():
+        if study.mark and study.mark not in known:
+            meaning = STUDY_MARKERS.get(study.mark, f"cases of the {study.name} study")
+            config.addinivalue_line("markers", f"{study.mark}: {meaning}")
+            known.add(study.mark)
+
+
+def _case_params(state: XnerSession, metafunc: pytest.Metafunc, marker) -> tuple[list, list]:
+    """pytest params (and ids) of the cases a test marked `xner_strategy` runs, in every
+    selected study, at every seed, each with its study's marker. A test marked without a name
+    takes the strategies that no other test of its module names, so a study's own strategies
+    still get cases."""
+    from xner.spec.cases import case_id, study_cases
+
     named = {
         m.args[0]
         for item in vars(metafunc.module).values()
         for m in getattr(item, "pytestmark", [])
         if m.name == "xner_strategy" and m.args
     }
-    params = []
+    params, ids = [], []
+    several = len(state.seeds) > 1
     for study in state.studies.values():
         if marker.args:
             wanted, catch_all = [s for s in marker.args if s in study.strategies], False
@@ -265,33 +157,53 @@ def _case_params(state: XnerSession, metafunc: pytest.Metafunc) -> list:
             wanted, catch_all = [s for s in study.strategies if s not in named], True
         marks = [getattr(pytest.mark, study.mark)] if study.mark else []
         for strategy in wanted:
-            for case in study_cases(study, strategy, named_by_strategy=catch_all):
-                params.append(pytest.param(case, id=str(case), marks=marks))
-    return params
+            for case in study_cases(study, strategy, state.seeds):
+                params.append(pytest.param(case, marks=marks))
+                ids.append(case_id(case, catch_all, several))
+    return params, ids
 
 
-@pytest.hookimpl(trylast=True)  # after -m/-k deselection: torch only if gpu cases remain
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: only the cases that remain
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(_case_of(item) for item in items):
+        return  # no case of xner's: the session is another project's, left as it is
     _drop_empty_parameter_sets(config, items)
     _order_and_shard(config, items)
-    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
-    if gpu_items:
-        import torch
-
-        if not torch.cuda.is_available():
-            skip = pytest.mark.skip(
-                reason="gpu: CUDA is not available here; the report study fine-tunes "
-                "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU study)"
-            )
-            for item in gpu_items:
-                item.add_marker(skip)
-    runnable = [item for item in items if not item.get_closest_marker("skip")]
     state = config.stash[STATE]
+    from xner.plugin.fixture import time_with_benchmark
+
+    for item in items:
+        if _case_of(item) is not None:
+            time_with_benchmark(item)
+    if config.option.collectonly:
+        return  # listing cases: no torch, no folder, no file
+    _skip_without_cuda(state, items)
+    runnable = [item for item in items if not item.get_closest_marker("skip")]
     # The results folder is this session's before anything trains; under -n the controller
     # takes it once the workers have collected (pytest_xdist_node_collection_finished).
-    if not state.is_worker and not config.option.collectonly and any(map(_case_of, runnable)):
+    if not state.is_worker and any(map(_case_of, runnable)):
         state.hold_folder()
     _preflight(config, runnable)
+
+
+def _skip_without_cuda(state: XnerSession, items: list[pytest.Item]) -> None:
+    """xner's cases of a study that needs CUDA are skipped where there is none; any other
+    test, `gpu`-marked or not, is left alone."""
+    needing = [
+        item for item in items
+        if (case := _case_of(item)) is not None and state.studies[case.study].mark == NEEDS_CUDA
+    ]  # fmt: skip
+    if not needing:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(
+            reason="gpu: CUDA is not available here; the report study fine-tunes "
+            "xlm-roberta-base and needs a GPU (run `-m smoke` for the CPU study)"
+        )
+        for item in needing:
+            item.add_marker(skip)
 
 
 def _drop_empty_parameter_sets(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -300,6 +212,7 @@ def _drop_empty_parameter_sets(config: pytest.Config, items: list[pytest.Item]) 
     empty = [
         item for item in items
         if item.get_closest_marker("xner_strategy") and _case_of(item) is None
+        and "case" in getattr(item, "fixturenames", ())
     ]  # fmt: skip
     if empty:
         config.hook.pytest_deselected(items=empty)
@@ -312,9 +225,9 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     cases = [case for case in map(_case_of, items) if case is not None]
     if not cases:
         return
-    from xner.data.hub import HubUnreachableError
-    from xner.execution.runner import preflight
+    from xner.execution.checks import PREFLIGHT_ERRORS, preflight
     from xner.reporting.output import check_writable
+    from xner.spec.study import StudyError
 
     state = config.stash[STATE]
     try:
@@ -322,44 +235,38 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
         check_writable(state.engine.cache_dir)
         for name in dict.fromkeys(case.study for case in cases):
             if name in state.unsuited:
-                raise ValueError(f"--xner-data: {state.unsuited[name]}")
-            strategies = list(dict.fromkeys(c.config.strategy for c in cases if c.study == name))
+                raise StudyError(f"--xner-data: {state.unsuited[name]}")
+            strategies = list(dict.fromkeys(c.strategy for c in cases if c.study == name))
             preflight(state.studies[name].select(strategies), state.model)
-    except (OSError, ValueError, KeyError, HubUnreachableError) as err:
+    except PREFLIGHT_ERRORS as err:
         raise pytest.UsageError(f"xner: {err}") from None
 
 
 def _case_of(item: pytest.Item):
-    """The xner.spec.cases.BenchCase a benchmark item runs, or None for any other test."""
-    from xner.spec.cases import BenchCase
+    """The xner.spec.identity.CaseId a benchmark item runs, or None for any other test."""
+    if item.get_closest_marker("xner_strategy") is None:
+        return None
+    from xner.spec.identity import CaseId
 
     callspec = getattr(item, "callspec", None)
     case = callspec.params.get("case") if callspec is not None else None
-    return case if isinstance(case, BenchCase) else None
+    return case if isinstance(case, CaseId) else None
 
 
 def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Benchmark cases longest training first (after every other test), and only the cases
-    of this session's shard. Deterministic, so every xdist worker collects the same list."""
-    cases = {item: _case_of(item) for item in items if _case_of(item) is not None}
-    if not cases:
-        return
-    from xner.execution.schedule import config_cost, config_key, in_shard, longest_first
-
-    state = config.stash[STATE]
-    costs, key_of = {}, {}
-    for item, case in cases.items():
-        study = state.studies[case.study]
-        key_of[item] = key = config_key(case.study, case.config)
-        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
-    keep = in_shard(costs, state.shard)
-    deselected = [item for item in items if item in key_of and key_of[item] not in keep]
+    """Benchmark cases in the plan's order, longest training first (after every other
+    test), and only those the plan has: this session's shard and --xner-strategy.
+    Deterministic, so every xdist worker collects the same list."""
+    cases = {item: case for item in items if (case := _case_of(item)) is not None}
+    plan = config.stash[STATE].plan({case.configuration.name for case in cases.values()})
+    rank = {t.id: i for i, t in enumerate(plan.trainings)}
+    deselected = [item for item, case in cases.items() if case.configuration not in rank]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
-    rank = {key: i for i, key in enumerate(longest_first(costs))}
+    gone = set(deselected)
     items[:] = sorted(
-        (item for item in items if item not in deselected),
-        key=lambda item: rank[key_of[item]] if item in key_of else -1,
+        (item for item in items if item not in gone),
+        key=lambda item: rank[cases[item].configuration] if item in cases else -1,
     )
 
 

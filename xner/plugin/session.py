@@ -3,13 +3,11 @@ the records the controller gathers from every test report."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import pytest
-
-from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 
 # The user property under which a case's Result travels from its (xdist) worker's report to
 # the controller.
@@ -27,29 +25,20 @@ class Record:
 
 @dataclass
 class XnerSession:
-    """Everything the plugin keeps for one pytest session."""
+    """Everything the plugin keeps for one pytest session. The studies, the plan and the
+    engine are made on first use, when xner's own cases are collected: a session of another
+    project loads none of them."""
 
     config: pytest.Config
-    results_dir: Path
-    seeds: list[int]
-    model: str | None
-    data: str | None
-    compare_path: Path | None
-    compare_fail: float
-    studies: dict = field(default_factory=dict)  # name -> xner.spec.study.Study whose cases run
-    unsuited: dict = field(default_factory=dict)  # built-in study -> why --xner-data fails it
+    options: object  # xner.execution.options.RunOptions, from the --xner-* options
+    compare_path: Path | None = None
+    compare_fail: float = 0.01
     require_expected: bool = False
-    bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
     compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
-    precision: str | None = None
-    compile: bool | None = None
-    shard: object = None  # xner.execution.schedule.Shard, or None for every case
+    chosen: tuple[str, ...] | None = None  # --xner-study (None: every built-in study)
     baseline: list | None = None  # the --xner-compare run, read once before any case
     records: list[Record] = field(default_factory=list)
     outcomes: dict = field(default_factory=dict)  # xner.spec.identity.ConfigId -> its Results
-    engine: object = (
-        None  # xner.execution.engine.Engine: training, cache and files, as `xner run`'s
-    )
     trained: dict = field(default_factory=dict)  # ConfigId -> trained (True) or cached, as
     # the workers reported it
     regressions: list[str] = field(default_factory=list)
@@ -57,7 +46,96 @@ class XnerSession:
     written: list[Path] = field(default_factory=list)
     write_error: str | None = None  # the first result file that could not be written
     lock: object = None  # the xner.reporting.output.FolderLock on results_dir, on the controller
-    timed: set = field(default_factory=set)  # ConfigIds whose training has a row
+    timed: set = field(default_factory=set)  # ConfigIds whose training a case's row reports
+    _studies: tuple[dict, dict] | None = None
+    _engine: object = None
+    _plan: object = None
+    _case_table: dict | None = None
+
+    @property
+    def results_dir(self) -> Path:
+        return Path(self.options.results)
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.options.seeds)
+
+    @property
+    def model(self) -> str | None:
+        return self.options.model
+
+    @property
+    def data(self) -> str | None:
+        return self.options.data
+
+    @property
+    def bootstrap(self) -> int:
+        return self.options.bootstrap
+
+    @property
+    def shard(self):
+        return self.options.shard
+
+    @property
+    def studies(self) -> dict:
+        """name -> xner.spec.study.Study whose cases the benchmarks run (loaded once)."""
+        return self._load_studies()[0]
+
+    @property
+    def unsuited(self) -> dict:
+        """built-in study -> why --xner-data does not suit it (an error only if it runs)."""
+        return self._load_studies()[1]
+
+    def _load_studies(self) -> tuple[dict, dict]:
+        if self._studies is None:
+            self._studies = _studies(self.chosen, self.data)
+        return self._studies
+
+    @property
+    def engine(self):
+        """The xner.execution.engine.Engine: training, cache and files, as `xner run`'s."""
+        if self._engine is None:
+            from xner.execution.engine import Engine
+
+            self._engine = Engine.of(self.options, slot=self.worker_slot())
+        return self._engine
+
+    def plan(self, among):
+        """The run's xner.execution.plan.Plan (configurations, costs, order, shard) of the
+        configurations named in `among` (those collected), made once."""
+        if self._plan is None:
+            from xner.execution.plan import make_plan
+
+            asked = self.options.strategy or ()
+            known = {name for study in self.studies.values() for name in study.strategies}
+            unknown = [name for name in asked if name not in known]
+            if unknown:
+                raise pytest.UsageError(
+                    f"--xner-strategy: no strategy {', '.join(map(repr, unknown))} in the "
+                    f"selected studies; they have: {', '.join(sorted(known))}"
+                )
+            self._plan = make_plan(
+                self.studies.values(), self.seeds, self.shard, self.options.strategy, among
+            )
+        return self._plan
+
+    def case_of(self, param_id: str):
+        """The xner.spec.identity.CaseId whose pytest id is `param_id`, or None (another
+        test's): by identity, from every case the selected studies have."""
+        if self._case_table is None:
+            from xner.execution.plan import case_ids
+
+            self._case_table = case_ids(self.studies.values(), self.seeds)
+        return self._case_table.get(param_id)
+
+    def train_config(self, case):
+        """The xner.spec.strategies.TrainConfig that `case` (a CaseId) is scored by."""
+        strategy = self.studies[case.study].strategies[case.strategy]
+        return next(c for c in strategy.configs() if c.label == case.config)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
 
     @property
     def is_worker(self) -> bool:
@@ -110,6 +188,7 @@ class XnerSession:
     def results(self):
         """This session's Results (with --xner-bootstrap's intervals)."""
         from xner.results.records import Result
+        from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 
         results = [Result.from_dict(r.result) for r in self.records]
         if self.bootstrap != BOOTSTRAP_RESAMPLES:
@@ -154,16 +233,9 @@ class XnerSession:
 
     @cached_property
     def run_facts(self) -> dict:
-        from xner.execution.engine import run_facts
+        from xner.execution.engine import run_record
 
-        return run_facts() | {
-            "seeds": self.seeds,
-            "model": self.model,
-            "data": self.data,
-            "studies": {name: study.source for name, study in self.studies.items()},
-            "recipes": {name: asdict(study.recipe) for name, study in self.studies.items()},
-            "shard": str(self.shard) if self.shard else None,
-        }
+        return run_record("pytest", self.options, self.studies.values())
 
     def write_results(self, plots: bool = False) -> None:
         """Every file of the run, through xner's one writer; plots only at the end."""
@@ -195,3 +267,31 @@ class XnerSession:
 
 
 STATE = pytest.StashKey[XnerSession]()
+
+
+def _studies(chosen, data) -> tuple[dict, dict]:
+    """The studies whose cases the benchmark modules run, checked: a bad study file is a
+    usage error naming the file and the key. Also returns, per built-in study that
+    --xner-data does not suit, why (an error only if its cases run)."""
+    from xner.spec.study import StudyError, built_in_studies, load_study
+
+    studies, unsuited = [], {}
+    for name in chosen or built_in_studies():
+        try:
+            studies.append(load_study(name, data))
+        except StudyError as err:
+            if chosen or data is None:
+                raise pytest.UsageError(f"--xner-study: {err}") from None
+            # A built-in study that --xner-data does not suit (the report's few-shot sizes
+            # on synthetic data) only matters if its cases run: the preflight says so then.
+            studies.append(load_study(name))
+            unsuited[name] = str(err)
+    by_name = {}
+    for study in studies:
+        if study.name in by_name:
+            raise pytest.UsageError(
+                f"--xner-study: two studies are named {study.name!r} ({study.source}, "
+                f"{by_name[study.name].source}); rename one file"
+            )
+        by_name[study.name] = study
+    return by_name, unsuited

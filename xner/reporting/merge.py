@@ -11,12 +11,13 @@ import datetime
 from collections.abc import Sequence
 from pathlib import Path
 
+from xner.errors import XnerError
 from xner.reporting.tables import sort_key
 from xner.results.records import Result, ResultsFile, load_results
 from xner.spec.identity import CaseId, Cell
 
 
-class MergeError(ValueError):
+class MergeError(XnerError, ValueError):
     """Runs that cannot be merged; the message names the files and what differs."""
 
 

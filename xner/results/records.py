@@ -11,10 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xner.errors import XnerError
+
 # OutputError and write_atomic stay importable from here, where older xner had them.
 from xner.writer import OutputError, write_atomic, write_json  # noqa: F401
 
 SCHEMA = 1
+
+
+class ResultsFileError(XnerError, ValueError):
+    """A results.json (or one of its records) that xner cannot read; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ class Result:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
-            raise ValueError(f"result record has unknown fields {sorted(unknown)}")
+            raise ResultsFileError(f"result record has unknown fields {sorted(unknown)}")
         return cls(**data)
 
 
@@ -149,34 +155,36 @@ def load_results(path: str | Path) -> ResultsFile:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+        raise ResultsFileError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file (a results.json written by xner)") from None
+        raise ResultsFileError(f"{path}: no such file (a results.json written by xner)") from None
     except UnicodeDecodeError as err:
-        raise ValueError(f"{path}: not UTF-8 text ({err.reason})") from None
+        raise ResultsFileError(f"{path}: not UTF-8 text ({err.reason})") from None
     if not isinstance(payload, dict) or payload.get("schema") != SCHEMA:
         found = payload.get("schema") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"{path}: results schema {found!r}, this xner reads schema {SCHEMA}")
+        raise ResultsFileError(f"{path}: results schema {found!r}, this xner reads schema {SCHEMA}")
     run, records = payload.get("run", {}), payload.get("results")
     expected = payload.get("expected", [])
     if not isinstance(run, dict):
-        raise ValueError(f"{path}: run: must be an object, got {_kind(run)}")
+        raise ResultsFileError(f"{path}: run: must be an object, got {_kind(run)}")
     for key in ("versions", "recipes"):
         if not isinstance(run.get(key, {}), dict):
-            raise ValueError(f"{path}: run.{key}: must be an object, got {_kind(run[key])}")
+            raise ResultsFileError(f"{path}: run.{key}: must be an object, got {_kind(run[key])}")
     if not isinstance(records, list) or not records:
         what = "an empty list" if records == [] else _kind(records)
-        raise ValueError(f"{path}: results: a non-empty list of result records, got {what}")
+        raise ResultsFileError(f"{path}: results: a non-empty list of result records, got {what}")
     results = [_record(path, i, record) for i, record in enumerate(records)]
     if not isinstance(expected, list):
-        raise ValueError(f"{path}: expected: must be a list, got {_kind(expected)}")
+        raise ResultsFileError(f"{path}: expected: must be a list, got {_kind(expected)}")
     for i, e in enumerate(expected):
         where = f"{path}: expected[{i}]"
         if not isinstance(e, dict):
-            raise ValueError(f"{where}: must be an object, got {_kind(e)}")
+            raise ResultsFileError(f"{where}: must be an object, got {_kind(e)}")
         for key, kinds in (("strategy", str), ("config", str), ("eval_lang", str), ("f1", _NUM)):
             if not _is(e.get(key), kinds):
-                raise ValueError(f"{where}.{key}: must be {_name(kinds)}, got {_kind(e.get(key))}")
+                raise ResultsFileError(
+                    f"{where}.{key}: must be {_name(kinds)}, got {_kind(e.get(key))}"
+                )
     studies = {r.profile for r in results}
     if len(studies) == 1:
         # Files from before expected records named their study: theirs is the results' one.
@@ -201,15 +209,15 @@ _FIELD_KINDS = {
 def _record(path: Path, index: int, record) -> Result:
     where = f"{path}: results[{index}]"
     if not isinstance(record, dict):
-        raise ValueError(f"{where}: must be an object (a result record), got {_kind(record)}")
+        raise ResultsFileError(f"{where}: must be an object (a result record), got {_kind(record)}")
     for f in dataclasses.fields(Result):
         if f.name not in record:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ValueError(f"{where}: no field {f.name!r}")
+                raise ResultsFileError(f"{where}: no field {f.name!r}")
             continue
         value, kinds = record[f.name], _FIELD_KINDS[f.name]
         if not _is(value, kinds):
-            raise ValueError(f"{where}.{f.name}: must be {_name(kinds)}, got {_kind(value)}")
+            raise ResultsFileError(f"{where}.{f.name}: must be {_name(kinds)}, got {_kind(value)}")
     for name, items, kinds in (
         ("train_langs", enumerate(record["train_langs"]), str),
         ("per_type", record["per_type"].items(), _NUM),
@@ -217,7 +225,7 @@ def _record(path: Path, index: int, record) -> Result:
     ):
         for key, value in items:
             if not _is(value, kinds):
-                raise ValueError(
+                raise ResultsFileError(
                     f"{where}.{name}[{key!r}]: must be {_name(kinds)}, got {_kind(value)}"
                 )
     if record.get("interval") is not None:
@@ -228,11 +236,11 @@ def _record(path: Path, index: int, record) -> Result:
         try:
             decode_counts(record["sentence_counts"])
         except ValueError as err:
-            raise ValueError(f"{where}.sentence_counts: {err}") from None
+            raise ResultsFileError(f"{where}.sentence_counts: {err}") from None
     try:
         return Result.from_dict(record)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{where}: {err}") from None
+        raise ResultsFileError(f"{where}: {err}") from None
 
 
 def _check_interval(where: str, interval: dict) -> None:
@@ -240,14 +248,14 @@ def _check_interval(where: str, interval: dict) -> None:
     bounds = [("micro", interval.get("micro"))]
     per_type = interval.get("per_type", {})
     if not isinstance(per_type, dict):
-        raise ValueError(f"{where}.per_type: must be an object, got {_kind(per_type)}")
+        raise ResultsFileError(f"{where}.per_type: must be an object, got {_kind(per_type)}")
     bounds += [(f"per_type[{name!r}]", value) for name, value in per_type.items()]
     for name, value in bounds:
         if not isinstance(value, dict):
-            raise ValueError(f"{where}.{name}: must be an object, got {_kind(value)}")
+            raise ResultsFileError(f"{where}.{name}: must be an object, got {_kind(value)}")
         for key in ("estimate", "low", "high"):
             if not _is(value.get(key), _NUM):
-                raise ValueError(
+                raise ResultsFileError(
                     f"{where}.{name}.{key}: must be a number, got {_kind(value.get(key))}"
                 )
 

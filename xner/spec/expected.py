@@ -8,12 +8,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from xner.spec.cases import BenchCase
+from xner.errors import XnerError
+from xner.spec.identity import CaseId
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+
+class ExpectedError(XnerError, LookupError):
+    """An expected-figures file that cannot be used for a case: unreadable, stale or silent."""
 
 
 @dataclass(frozen=True)
@@ -61,20 +66,21 @@ class Expected:
     cells: dict[tuple[str, str], Expectation]  # (strategy, case key) -> expectation
     environment: str = ""
 
-    def for_case(self, case: BenchCase) -> Expectation:
-        """The expectation of `case`, checking that it was measured for this strategy version."""
-        strategy = case.config.strategy
-        version = self.versions.get(strategy)
-        if version != case.config.version:
-            raise LookupError(
-                f"{self.path}: figures of {strategy!r} are for version {version}, the code is "
-                f"version {case.config.version}: re-measure them"
+    def for_case(self, case: CaseId, version: int) -> Expectation:
+        """The expectation of `case`, checking that it was measured for `version`, the
+        version of its strategy in the code."""
+        strategy = case.strategy
+        measured = self.versions.get(strategy)
+        if measured != version:
+            raise ExpectedError(
+                f"{self.path}: figures of {strategy!r} are for version {measured}, the code is "
+                f"version {version}: re-measure them"
             )
         try:
             return self.cells[(strategy, case.cell.key)]
         except KeyError:
-            raise LookupError(
-                f"{self.path}: no expected figure for {strategy} {case.key}"
+            raise ExpectedError(
+                f"{self.path}: no expected figure for {strategy} {case.cell.key}"
             ) from None
 
 
@@ -91,7 +97,7 @@ def load_expected(path: str | Path, environment: dict[str, str] | None = None) -
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: {err}") from None
+        raise ExpectedError(f"{path}: {err}") from None
     _check_layout(path, data)
     environment_name = ""
     if environment is not None:
@@ -118,16 +124,16 @@ def load_expected(path: str | Path, environment: dict[str, str] | None = None) -
                     source=path.name + (f" [{environment_name}]" if environment_name else ""),
                 )
             except (KeyError, TypeError, ValueError) as err:
-                raise ValueError(f"{path}: [{strategy}] cell {key!r}: {err}") from None
+                raise ExpectedError(f"{path}: [{strategy}] cell {key!r}: {err}") from None
     return Expected(path, versions, cells, environment_name)
 
 
 def _check_layout(path: Path, data: dict) -> None:
     """Every strategy table of the file (and of each [[environment]]) as load_expected reads
-    it: a ValueError naming the file and the key, and what it should hold."""
+    it: an ExpectedError naming the file and the key, and what it should hold."""
 
-    def fail(key: str, problem: str) -> ValueError:
-        return ValueError(f"{path}: {key}: {problem}")
+    def fail(key: str, problem: str) -> ExpectedError:
+        return ExpectedError(f"{path}: {key}: {problem}")
 
     def number(value) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool) and value == value

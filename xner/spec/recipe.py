@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+from xner.errors import XnerError
+
 DEFAULT_MODEL = "xlm-roberta-base"  # the report's model, from the hub
 TINY = "tiny"  # a small XLM-R built and trained from scratch on the CPU (xner.training.tiny)
 # The tiny model at the width the smoke study had before its version 3: the baseline of the
@@ -24,7 +26,7 @@ BOOTSTRAP_RESAMPLES = 1000
 METRIC_MODES = ("default", "strict")
 
 
-class SettingError(ValueError):
+class SettingError(XnerError, ValueError):
     """A recipe or runtime setting out of range: `key` is the field, `problem` says what
     would be accepted."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xner.errors import XnerError
+
 SCHEMES = ("iob1", "iob2", "bioes", "bilou")
 SCHEME_CHOICES = ("auto", *SCHEMES)
 _PREFIXES = {"iob1": "BI", "iob2": "BI", "bioes": "BIES", "bilou": "BILU"}
@@ -19,11 +21,11 @@ _PREFIXES = {"iob1": "BI", "iob2": "BI", "bioes": "BIES", "bilou": "BILU"}
 _TO_BIOES = {"B": "B", "I": "I", "E": "E", "S": "S", "L": "E", "U": "S"}
 
 
-class CorpusError(ValueError):
+class CorpusError(XnerError, ValueError):
     """A corpus that cannot be read; the message is one line, `FILE:LINE: problem`."""
 
 
-class TagError(ValueError):
+class TagError(XnerError, ValueError):
     """A tag sequence that breaks its scheme; `index` is the offending tag's position."""
 
     def __init__(self, index: int, message: str):

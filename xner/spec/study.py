@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from xner.errors import XnerError
 from xner.spec.corpus import CorpusSpec, parse_corpus, parse_entity_types, parse_label_map
 from xner.spec.languages import SYNTHETIC_SIZES, check_lang, source_languages
 from xner.spec.recipe import RECIPE_KEYS, Recipe, SettingError
@@ -36,7 +37,7 @@ _STRATEGY_KEYS = {"description", "train", "eval", "sizes", "few_shot", "referenc
 _RUNTIME_KEYS = {f.name for f in fields(Runtime)}
 
 
-class StudyError(ValueError):
+class StudyError(XnerError, ValueError):
     """A study file that cannot be run; the message names the file and the key."""
 
 
