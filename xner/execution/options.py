@@ -35,10 +35,11 @@ class Option:
     def dest(self) -> str:
         return self.name.replace("-", "_")
 
-    def kwargs(self) -> dict:
+    def kwargs(self, typed: bool = True) -> dict:
         kwargs: dict = {"help": self.help, "action": self.action, "default": self.default}
         if self.action != "store_true":
-            kwargs |= {"type": self.type, "choices": self.choices, "metavar": self.metavar}
+            kwargs |= {"choices": self.choices, "metavar": self.metavar}
+            kwargs |= {"type": self.type} if typed else {}
         return {key: value for key, value in kwargs.items() if value is not None}
 
 
@@ -112,10 +113,13 @@ RUN_OPTIONS = (
 
 def add_run_options(add: Callable, prefix: str = "") -> None:
     """Every run option through `add` (argparse's `add_argument` or pytest's `addoption`),
-    named `--{prefix}NAME`."""
+    named `--{prefix}NAME`. argparse checks a value with the option's `type` as it parses;
+    under pytest (a prefix) `RunOptions.parsed` runs the same checker, since pytest would
+    print argparse's refusal as four lines where xner's usage errors are one."""
     for option in RUN_OPTIONS:
         names = [f"--{prefix}{option.name}"] + ([] if prefix else list(option.aliases))
-        add(*names, dest=f"{prefix.replace('-', '_')}{option.dest}", **option.kwargs())
+        dest = f"{prefix.replace('-', '_')}{option.dest}"
+        add(*names, dest=dest, **option.kwargs(typed=not prefix))
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,18 @@ class RunOptions:
     extra: dict = field(default_factory=dict, compare=False)  # a front's own, for its record
 
     @classmethod
-    def parsed(cls, get: Callable[[str], object], jobs: int = 1) -> RunOptions:
-        """From a front's parsed values: `get(dest)` for each option's dest."""
-        values = {option.dest: get(option.dest) for option in RUN_OPTIONS}
+    def parsed(cls, get: Callable[[str], object], jobs: int = 1, prefix: str = "") -> RunOptions:
+        """From a front's parsed values: `get(dest)` for each option's dest. A value still
+        text goes through its option's checker: a FlagError names the option (`--PREFIXNAME`)."""
+        values = {}
+        for option in RUN_OPTIONS:
+            value = get(option.dest)
+            if option.type is not None and isinstance(value, str):
+                try:
+                    value = option.type(value)
+                except ValueError as err:
+                    raise flags.FlagError(f"--{prefix}{option.name}: {err}") from None
+            values[option.dest] = value
         for name in ("strategy", "seeds"):
             if values[name] is not None:
                 values[name] = tuple(values[name])

@@ -40,7 +40,6 @@ NEEDS_CUDA = "gpu"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from xner.execution import flags
     from xner.execution.options import PYTEST_PREFIX, add_run_options
 
     group = parser.getgroup("xner", "xner cross-lingual NER benchmarks")
@@ -69,22 +68,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--xner-compare-fail",
         default="0.01",
-        type=flags.non_negative,
         help="fail the session where F1 fell by more than this against --xner-compare, and "
         "significantly (0.01)",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from xner.execution.options import RunOptions
+    from xner.execution.flags import FlagError, non_negative
+    from xner.execution.options import PYTEST_PREFIX, RunOptions
 
     config.addinivalue_line("markers", STRATEGY_MARKER)
-    options = RunOptions.parsed(lambda dest: config.getoption(f"xner_{dest}"))
+    try:
+        get = lambda dest: config.getoption(f"xner_{dest}")  # noqa: E731
+        options = RunOptions.parsed(get, prefix=PYTEST_PREFIX)
+        compare_fail = config.getoption("xner_compare_fail")
+        try:
+            compare_fail = non_negative(compare_fail)
+        except FlagError as err:
+            raise FlagError(f"--xner-compare-fail: {err}") from None
+    except FlagError as err:
+        raise pytest.UsageError(str(err)) from None
     chosen = config.getoption("xner_study")
     state = config.stash[STATE] = XnerSession(
         config=config,
         options=options,
-        compare_fail=config.getoption("xner_compare_fail"),
+        compare_fail=compare_fail,
         require_expected=config.getoption("xner_require_expected"),
         compare_plain=config.getoption("xner_compare_plain"),
         chosen=tuple(chosen) if chosen else None,
