@@ -129,6 +129,8 @@ def run_study(study, args: argparse.Namespace) -> int:
             "recipes": {study.name: asdict(study.recipe)},
             "shard": str(shard) if shard else None,
         }
+        if shard:
+            run_info["plan"] = _plan(study, shard, args)
         shown, _ = engine.folder_records(results, resamples=args.bootstrap)
         try:
             engine.write(results, run_info, resamples=args.bootstrap)
@@ -148,6 +150,14 @@ def run_study(study, args: argparse.Namespace) -> int:
         + f"; wrote {out}/"
     )
     return 0
+
+
+def _plan(study, shard, args) -> dict:
+    """What this shard records of the plan it was cut from (xner.execution.shard_plan)."""
+    from xner.execution.shard_plan import shard_plan
+
+    options = {"precision": args.precision, "compile": args.compile}
+    return shard_plan([study], shard, args.seed or [0], args.model, args.data, options)
 
 
 def _train(args, engine, study, configs, costs) -> list:

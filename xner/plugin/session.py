@@ -156,7 +156,7 @@ class XnerSession:
     def run_facts(self) -> dict:
         from xner.execution.engine import run_facts
 
-        return run_facts() | {
+        facts = run_facts() | {
             "seeds": self.seeds,
             "model": self.model,
             "data": self.data,
@@ -164,6 +164,15 @@ class XnerSession:
             "recipes": {name: asdict(study.recipe) for name, study in self.studies.items()},
             "shard": str(self.shard) if self.shard else None,
         }
+        return facts | {"plan": self.plan()} if self.shard else facts
+
+    def plan(self) -> dict:
+        """What this shard records of the plan it was cut from (xner.execution.shard_plan)."""
+        from xner.execution.shard_plan import shard_plan
+
+        options = {"precision": self.precision, "compile": self.compile}
+        return shard_plan(self.studies.values(), self.shard, self.seeds, self.model, self.data,
+                          options)  # fmt: skip
 
     def write_results(self, plots: bool = False) -> None:
         """Every file of the run, through xner's one writer; plots only at the end."""

@@ -64,6 +64,13 @@ def provenance(run: Mapping) -> str:
     return text
 
 
+def incomplete_banner(run: Mapping) -> str:
+    """The first paragraph of a partial merge's tables.md: what is missing
+    (xner.reporting.coverage; `run.incomplete.line`)."""
+    incomplete = run.get("incomplete")
+    return f"**{incomplete['line']}**\n\n" if incomplete else ""
+
+
 def runtimes(results: Iterable[Result]) -> str:
     """Which runtime produced the figures, per profile, as a paragraph of tables.md."""
     seen = {(r.profile or "-", describe(r.runtime)) for r in results if r.runtime}
@@ -85,6 +92,7 @@ def tables_md(
 ) -> str:
     return (
         "# xner results\n\n"
+        + incomplete_banner(run)
         + provenance(run)
         + runtimes(results)
         + expected_sources(expected)
