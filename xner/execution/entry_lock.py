@@ -66,10 +66,10 @@ class EntryLock:
         wrote the entry meanwhile). Waits as long as a live owner holds it."""
         said = False
         while True:
-            if self._try_take():
-                return True
             if ready():
                 return False
+            if self._try_take():
+                return True
             holder = self._read(self.path)
             if holder is not None and self._is_stale(holder):
                 self._take_over(holder)
