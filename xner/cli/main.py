@@ -52,11 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     # `xner slurm ... -- SBATCH_ARGS`: what follows `--` is sbatch's, not argparse's.
-    after = argv.index("--") if "--" in argv else len(argv)
+    after = argv.index("--") if argv[:1] == ["slurm"] and "--" in argv else len(argv)
     args = parser.parse_args(argv[:after])
     if after < len(argv):
-        if args.command != "slurm":
-            parser.error(f"`--` is for `xner slurm` (its sbatch options), not `{args.command}`")
         args.sbatch = argv[after + 1 :]
     seeds = getattr(args, "seed", None) or []
     if len(set(seeds)) < len(seeds):

@@ -94,8 +94,14 @@ def write_scripts(folder: Path, ref: str, name: str, args, out: Path, cache: Pat
     from xner.writer import write_atomic
 
     n = args.shards
-    extra = list(args.sbatch)
-    shared = [a for a in extra if not RESOURCES.match(a)]
+    # sbatch's options, each with its value (`--time=1:00:00` or `-c 3`): one #SBATCH line.
+    extra: list[str] = []
+    for word in args.sbatch:
+        if word.startswith("-") or not extra:
+            extra.append(word)
+        else:
+            extra[-1] += f" {_q(word)}"
+    shared = [option for option in extra if not RESOURCES.match(option)]
     run = [
         "run", ref, "--shard", Shell(f'"$SLURM_ARRAY_TASK_ID/{n}"'),
         "--out", Shell(f'{_q(out)}/shard-"$SLURM_ARRAY_TASK_ID"-of-{n}'), "--cache", str(cache),
@@ -139,6 +145,12 @@ def _absolute(value: str) -> str:
     return str(Path(value).resolve()) if Path(value).exists() else value
 
 
+def _option(option: str) -> str:
+    """An #SBATCH option, its first word quoted (the value after a space already is)."""
+    first, space, rest = option.partition(" ")
+    return _q(first) + space + rest
+
+
 class Shell(str):
     """A word of a script written as it is: `$SLURM_ARRAY_TASK_ID` or a glob for the shell."""
 
@@ -157,7 +169,7 @@ def _job(name: str, options: list[str], comment: str, command: list[str]) -> str
     return (
         "#!/bin/bash\n"
         "# Written by `xner slurm`; edit freely.\n"
-        + "".join(f"#SBATCH {_q(option)}\n" for option in sbatch)
+        + "".join(f"#SBATCH {_option(option)}\n" for option in sbatch)
         + f"{comment}\n"
         "set -euo pipefail\n"
         "# The environment, explicit (--export=NONE: nothing comes from the submitting shell).\n"
