@@ -711,6 +711,9 @@ def test_shards_run_each_case_once_and_merge_into_the_full_tables(project):
     runs = [str(project.path / f"shard{i}" / "results.json") for i in (1, 2, 3)]
     assert main(["merge", *runs, "--out", str(merged)]) == 0
     assert tables_body(merged / "tables.md") == tables_body(project.path / "full" / "tables.md")
+    run_facts = json.loads((merged / "results.json").read_text())["run"]
+    assert run_facts["whole"] is True and run_facts["shard"] is None  # the plan, covered
+    assert sorted(run_facts["shards"]) == ["1/3", "2/3", "3/3"]
     assert (merged / "few_shot.png").read_bytes()[:8] == PNG_MAGIC
 
 

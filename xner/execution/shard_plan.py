@@ -54,19 +54,23 @@ def shard_plan(
     model: str | None = None,
     data: str | None = None,
     runtime_options: dict | None = None,
+    costs: dict[str, float] | None = None,
 ) -> dict:
     """`run.plan` of shard `shard` of `studies` (xner.spec.study.Study, strategies already
     selected): `{"shards": N, "shard": I, "seeds": [...], "fingerprint": "...",
-    "configurations": {"smoke-zero-shot-de": 2, ...}}` (each configuration's shard)."""
+    "configurations": {"smoke-zero-shot-de": 2, ...}}` (each configuration's shard).
+    `costs` (configuration name -> cost, as the shards were cut) where the plan is not all
+    of the studies' configurations (pytest's, of the collected cases); else all of them."""
     studies = list(studies)
-    costs = {
-        config_key(study.name, config): config_cost(
-            config, study.fractions, study.recipe.epochs, study.data
-        )
-        for study in studies
-        for strategy in study.strategies.values()
-        for config in strategy.configs()
-    }
+    if costs is None:
+        costs = {
+            config_key(study.name, config): config_cost(
+                config, study.fractions, study.recipe.epochs, study.data
+            )
+            for study in studies
+            for strategy in study.strategies.values()
+            for config in strategy.configs()
+        }
     where = {
         key: index + 1
         for index, keys in enumerate(assign_shards(costs, shard.count))

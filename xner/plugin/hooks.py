@@ -17,7 +17,7 @@ import pytest
 # pytest finds fixtures and hooks in this module's namespace: the ones the other modules of
 # the plugin define are imported here for it.
 from xner.plugin.fixture import xner_bench, xner_seed  # noqa: F401
-from xner.plugin.session import RESULT_PROPERTY, STATE, Record, XnerSession
+from xner.plugin.session import PLAN_PROPERTY, RESULT_PROPERTY, STATE, Record, XnerSession
 from xner.plugin.xdist import (  # noqa: F401
     pytest_xdist_make_scheduler,
     pytest_xdist_node_collection_finished,
@@ -353,6 +353,10 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
         key_of[item] = key = config_key(case.study, case.config)
         costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
     keep = in_shard(costs, state.shard)
+    if state.shard:  # the plan travels with each case's report, to the controller under -n
+        plan = state.shard_plan(costs, {case.study for case in cases.values()})
+        for item in key_of:
+            item.user_properties.append((PLAN_PROPERTY, plan))
     deselected = [item for item in items if item in key_of and key_of[item] not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -374,6 +378,9 @@ class ResultCollector:
         if report.when != "call":
             return
         values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
+        for name, value in report.user_properties:
+            if name == PLAN_PROPERTY:
+                self.state.plan = value
         for value in values:
             self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
             if value.get("trained") is not None:

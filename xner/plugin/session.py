@@ -14,6 +14,7 @@ from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 # The user property under which a case's Result travels from its (xdist) worker's report to
 # the controller.
 RESULT_PROPERTY = "xner_result"
+PLAN_PROPERTY = "xner_plan"  # a shard's run.plan (xner.execution.shard_plan), on each case
 
 
 @dataclass
@@ -58,6 +59,7 @@ class XnerSession:
     write_error: str | None = None  # the first result file that could not be written
     lock: object = None  # the xner.reporting.output.FolderLock on results_dir, on the controller
     timed: set = field(default_factory=set)  # ConfigIds whose training has a row
+    plan: dict | None = None  # a shard's run.plan, from the reports of its cases
 
     @property
     def is_worker(self) -> bool:
@@ -156,7 +158,7 @@ class XnerSession:
     def run_facts(self) -> dict:
         from xner.execution.engine import run_facts
 
-        facts = run_facts() | {
+        return run_facts() | {
             "seeds": self.seeds,
             "model": self.model,
             "data": self.data,
@@ -164,23 +166,26 @@ class XnerSession:
             "recipes": {name: asdict(study.recipe) for name, study in self.studies.items()},
             "shard": str(self.shard) if self.shard else None,
         }
-        return facts | {"plan": self.plan()} if self.shard else facts
 
-    def plan(self) -> dict:
-        """What this shard records of the plan it was cut from (xner.execution.shard_plan)."""
+    def shard_plan(self, costs: dict[str, float], studies: set[str]) -> dict:
+        """What this shard records of the plan it was cut from (xner.execution.shard_plan):
+        the collected cases' configurations (`costs`: name -> cost) of `studies`, before
+        the shard took its share."""
         from xner.execution.shard_plan import shard_plan
 
+        studies = [self.studies[name] for name in sorted(studies)]
         options = {"precision": self.precision, "compile": self.compile}
-        return shard_plan(self.studies.values(), self.shard, self.seeds, self.model, self.data,
-                          options)  # fmt: skip
+        return shard_plan(studies, self.shard, self.seeds, self.model, self.data, options,
+                          costs)  # fmt: skip
 
     def write_results(self, plots: bool = False) -> None:
         """Every file of the run, through xner's one writer; plots only at the end."""
         from xner.results.records import Result
 
         session = [Result.from_dict(r.result) for r in self.records]
+        facts = self.run_facts | ({"plan": self.plan} if self.plan else {})
         self.written = self.engine.write(
-            session, self.run_facts, self.expected(), self.baseline, plots=plots,
+            session, facts, self.expected(), self.baseline, plots=plots,
             resamples=self.bootstrap,
         )  # fmt: skip
 
