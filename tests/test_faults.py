@@ -397,7 +397,8 @@ def test_help_and_version_say_what_each_command_is(tmp_path):
     ran = xner("report", "--help", cwd=tmp_path)
     assert ran.stdout.startswith("usage: xner report ")
     ran = xner("--help", cwd=tmp_path)
-    for command in ("run", "matrix", "compare", "tolerances", "merge", "report", "expected"):
+    commands = "run matrix compare tolerances merge report expected slurm".split()
+    for command in commands:
         assert f"\n    {command} " in ran.stdout, command
     assert "--no-progress" in (Path(__file__).parents[1] / "docs" / "benchmarks.md").read_text()
 

@@ -91,7 +91,7 @@ def check_coverage(runs: Mapping[str, ResultsFile]) -> Coverage | None:
             if plan.get(fact) != first.get(fact):
                 raise CoverageError(
                     f"{first_path} and {path} are shards of different plans: their "
-                    f"{fact} differ ({_show(first.get(fact))} against {_show(plan.get(fact))})"
+                    f"{fact} differ ({_differ(fact, first.get(fact), plan.get(fact))})"
                 )
     shards: dict[int, str] = {}
     for path, run in runs.items():
@@ -141,3 +141,11 @@ def _show(value) -> str:
     if isinstance(value, dict):
         return f"{len(value)} configurations"
     return repr(value)
+
+
+def _differ(fact: str, a, b) -> str:
+    """What differs between two plans' `fact`, shortly."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        names = sorted(set(a) ^ set(b)) or sorted(k for k in a if a[k] != b.get(k))
+        return f"{len(a)} configurations against {len(b)}; first difference {names[0]}"
+    return f"{_show(a)} against {_show(b)}"
