@@ -5,7 +5,7 @@ parsed and checked when the study loads. Plain data: no numpy, no torch.
     clause     := comparison | crossover
     comparison := sum ("<" | ">") sum
     crossover  := "crossover" "(" CURVE "," CELL ")" "between" SIZE "and" SIZE
-    sum        := term (("+" | "-") term)*
+    sum        := ["-"] term (("+" | "-") term)*
     term       := CELL | NUMBER | ("mean" | "min" | "max") "(" CELL ("," CELL)* ")"
     CELL       := STRATEGY ":" CONFIG "->" LANG       (LANG "*": every language of the row)
     CURVE      := STRATEGY [":" TRAIN]                (a strategy trained at several sizes)
@@ -230,7 +230,11 @@ class _Parser:
         return int(token.value)
 
     def sum(self) -> Sum:
-        terms = [(1, self.term())]
+        first = 1
+        if self.peek.text == "-":  # a negative bound: `> -0.05`
+            self.take()
+            first = -1
+        terms = [(first, self.term())]
         while self.peek.kind == "op" and self.peek.text in ("+", "-"):
             sign = -1 if self.take().text == "-" else 1
             terms.append((sign, self.term()))
