@@ -131,7 +131,7 @@ def run_study(study, args: argparse.Namespace) -> int:
         }
         shown, _ = engine.folder_records(results, resamples=args.bootstrap)
         try:
-            engine.write(results, run_info, resamples=args.bootstrap)
+            engine.write(results, run_info, resamples=args.bootstrap, findings=study.findings)
         except OSError as err:
             # The figures are shown even when the folder cannot take them (a full disk).
             print(tables(shown, fmt="simple"))
@@ -140,6 +140,11 @@ def run_study(study, args: argparse.Namespace) -> int:
                 "command (what was cached is not trained again)"
             ) from None
     print(tables(shown, fmt="simple"))
+    from xner.reporting.findings import findings_section, verdicts
+
+    section = findings_section(verdicts(study.findings, shown), fmt="simple")
+    if section:
+        print(section)
     kept = len(shown) - len(results)
     print(
         engine.summary()

@@ -160,9 +160,13 @@ class Engine:
         baseline: Sequence[Result] | None = None,
         plots: bool = True,
         resamples: int | None = None,
+        findings: Sequence = (),
     ) -> list[Path]:
-        """Every file of the run (xner.reporting.output.write_run) from `folder_records`."""
+        """Every file of the run (xner.reporting.output.write_run) from `folder_records`,
+        with the verdicts of `findings` (xner.spec.claims.Finding) judged from them."""
         from xner.reporting.output import write_run
 
         results, expected = self.folder_records(results, expected, resamples)
-        return write_run(self.out, results, run, expected, baseline, plots=plots)
+        return write_run(
+            self.out, results, run, expected, baseline, plots=plots, findings=findings
+        )

@@ -78,10 +78,14 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
                 )
             expected.setdefault(key, e)
 
+    findings = [f for run in runs.values() for f in run.findings]  # judged again by the caller
+
     first = next(iter(runs.values())).run
     run = dict(first) | {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "merged_from": [str(path) for path in paths],
     }
     ordered = sorted((r for _, r in results.values()), key=lambda r: (sort_key(Cell.of(r)), r.seed))
-    return ResultsFile(ordered, run, [expected[c] for c in sorted(expected, key=sort_key)])
+    return ResultsFile(
+        ordered, run, [expected[c] for c in sorted(expected, key=sort_key)], findings
+    )

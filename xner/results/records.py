@@ -121,6 +121,9 @@ class ResultsFile:
     results: list[Result]
     run: dict = field(default_factory=dict)
     expected: list[dict] = field(default_factory=list)  # expected figures the run met
+    # The verdicts of the studies' findings (xner.results.findings.Verdict.to_dict): with its
+    # claim and cells, so that `xner report` and `xner merge` judge them again.
+    findings: list[dict] = field(default_factory=list)
 
 
 def save_results(
@@ -128,8 +131,10 @@ def save_results(
     results: Iterable[Result],
     run: dict | None = None,
     expected: list[dict] | None = None,
+    findings: list[dict] | None = None,
 ) -> Path:
-    """Write results (and the expected figures they were checked against) as JSON, atomically."""
+    """Write results (and the expected figures they were checked against, and the verdicts of
+    the findings) as JSON, atomically."""
     payload = {
         "schema": SCHEMA,
         "run": run if run is not None else run_facts(),
@@ -137,6 +142,8 @@ def save_results(
     }
     if expected:
         payload["expected"] = expected
+    if findings:
+        payload["findings"] = findings
     return write_json(path, payload)
 
 
@@ -177,12 +184,24 @@ def load_results(path: str | Path) -> ResultsFile:
         for key, kinds in (("strategy", str), ("config", str), ("eval_lang", str), ("f1", _NUM)):
             if not _is(e.get(key), kinds):
                 raise ValueError(f"{where}.{key}: must be {_name(kinds)}, got {_kind(e.get(key))}")
+    findings = payload.get("findings", [])
+    if not isinstance(findings, list):
+        raise ValueError(f"{path}: findings: must be a list, got {_kind(findings)}")
+    for i, f in enumerate(findings):
+        where = f"{path}: findings[{i}]"
+        if not isinstance(f, dict):
+            raise ValueError(f"{where}: must be an object, got {_kind(f)}")
+        for key in ("study", "name", "says", "claim", "verdict"):
+            if not isinstance(f.get(key), str):
+                raise ValueError(f"{where}.{key}: must be a string, got {_kind(f.get(key))}")
+        if not isinstance(f.get("cells"), list) or not all(isinstance(c, str) for c in f["cells"]):
+            raise ValueError(f"{where}.cells: must be a list of cells, got {_kind(f.get('cells'))}")
     studies = {r.profile for r in results}
     if len(studies) == 1:
         # Files from before expected records named their study: theirs is the results' one.
         (study,) = studies
         expected = [{"study": study} | e if "study" not in e else e for e in expected]
-    return ResultsFile(results=results, run=run, expected=expected)
+    return ResultsFile(results=results, run=run, expected=expected, findings=findings)
 
 
 _NUM = (int, float)
