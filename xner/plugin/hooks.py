@@ -182,6 +182,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )  # fmt: skip
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
+    from xner.plugin.findings import register as register_findings
+
+    register_findings(config)  # test_finding[<study>-<name>] (xner.plugin.findings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -170,9 +170,10 @@ class XnerSession:
         from xner.results.records import Result
 
         session = [Result.from_dict(r.result) for r in self.records]
+        findings = [f for study in self.studies.values() for f in study.findings]
         self.written = self.engine.write(
             session, self.run_facts, self.expected(), self.baseline, plots=plots,
-            resamples=self.bootstrap,
+            resamples=self.bootstrap, findings=findings,
         )  # fmt: skip
 
     def compare(self) -> None:
