@@ -213,7 +213,7 @@ _FIELD_KINDS = {
     "versions": dict, "device": str, "config": str, "profile": str, "strategy_version": int,
     "runtime": dict, "train_steps": int, "seconds_per_step": _NUM, "size": (int, type(None)),
     "reference": (str, type(None)), "interval": (dict, type(None)),
-    "sentence_counts": (str, type(None)),
+    "sentence_counts": (str, type(None)), "entity_types": (list, type(None)),
 }  # fmt: skip
 
 

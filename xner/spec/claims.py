@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 FUNCTIONS = ("mean", "min", "max")
 KEYWORDS = ("and", "between", "crossover", *FUNCTIONS)
@@ -62,7 +62,7 @@ class Number:
 class Aggregate:
     function: str  # mean, min, max
     cells: tuple[CellRef, ...]
-    text: str = ""  # as written, `mean(full:all->*)`, kept for verdict lines
+    text: str = field(default="", compare=False)  # as written, `mean(full:all->*)`
 
     def __str__(self) -> str:
         return self.text or f"{self.function}({', '.join(map(str, self.cells))})"
