@@ -57,9 +57,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "finding" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker(
-        MARKER
-    ):
+    if "finding" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker(MARKER):
         return
     state: XnerSession = metafunc.config.stash[STATE]
     params = [

@@ -115,7 +115,10 @@ def write_run(
     csv, md = results_csv(results), tables_md(results, run, expected, baseline, judged)
     written = [
         save_results(
-            out / "results.json", results, dict(run), list(expected),
+            out / "results.json",
+            results,
+            dict(run),
+            list(expected),
             [v.to_dict() for v in judged],
         ),
         write_atomic(out / "results.csv", csv),

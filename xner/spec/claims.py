@@ -398,9 +398,7 @@ def _crossover_checks(clause: Crossover, known: dict[Local, None]) -> list[Check
     if clause.low != 0 and clause.low not in points:
         raise ClaimError(f"crossover: {clause.low} is not a size of {clause.strategy} ({sizes})")
     if clause.high not in points:
-        raise ClaimError(
-            f"crossover: {clause.high} is not a size of {clause.strategy} ({sizes})"
-        )
+        raise ClaimError(f"crossover: {clause.high} is not a size of {clause.strategy} ({sizes})")
     checks = []
     ref_sum = Sum(((1, reference),))
     for n, config in points.items():
@@ -475,7 +473,9 @@ def parse_findings(value, study: str, cells: Collection[Local], fail) -> tuple[F
                 raise fail(f"{where}.{key}", f"unknown key; known: {', '.join(_FINDING_KEYS)}")
         for key in _FINDING_KEYS:
             if not isinstance(table.get(key), str) or not table[key].strip():
-                raise fail(f"{where}.{key}", f"missing or not a non-empty string: {table.get(key)!r}")
+                raise fail(
+                    f"{where}.{key}", f"missing or not a non-empty string: {table.get(key)!r}"
+                )
         name = table["name"]
         if not _FINDING_NAME.fullmatch(name):
             raise fail(f"{where}.name", f"lower-case letters, digits and '-', got {name!r}")
