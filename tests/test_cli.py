@@ -39,7 +39,7 @@ def test_zero_shot_on_a_data_folder_then_cached_then_forced(data_dir, tmp_path):
     assert "trained 1 configuration(s), 0 from cache" in first.stdout
     assert "fine-tuned on" in first.stdout and "de " in first.stdout
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert saved["schema"] == 1
+    assert saved["schema"] == 2
     assert [r["eval_lang"] for r in saved["results"]] == ["de", "fr", "it", "en"]
     assert {r["data_source"] for r in saved["results"]} == {str(data_dir)}
     assert (tmp_path / "out" / "tables.md").read_text().count("|") > 10
@@ -130,7 +130,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
         "r = Result(strategy='zero-shot', train_langs=['de'], train_size=1, eval_lang='de',\n"
         "    seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={}, n_test=1, model='m',\n"
         "    data_source='d', train_seconds=1.0, eval_seconds=1.0, versions={}, device='cpu',\n"
-        "    config='de', profile='smoke')\n"
+        "    config='de', study='smoke')\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (5_000, 5_000))\n"
         "try:\n"
         "    write_run(sys.argv[1], [r], {'versions': {}})\n"
@@ -223,7 +223,7 @@ def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(t
         r = Result(strategy="zero-shot", train_langs=["de"], train_size=1, eval_lang="fr",
                    seed=0, f1=f1, precision=f1, recall=f1, per_type={}, n_test=1, model="m",
                    data_source="d", train_seconds=1.0, eval_seconds=1.0, versions={},
-                   device="cpu", config="de", profile="smoke", strategy_version=2)  # fmt: skip
+                   device="cpu", config="de", study="smoke", strategy_version=2)  # fmt: skip
         return save_results(tmp_path / f"{f1}.json", [r], {"versions": {}})
 
     assert main(["expected", str(run(0.25))]) == 0

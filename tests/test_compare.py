@@ -41,7 +41,7 @@ def scored(true, pred, seed=0, strategy="zero-shot", config="de", lang="fr"):
                   seed=seed, f1=float(f1), precision=0.0, recall=0.0,
                   per_type={"PER": float(f1)}, n_test=len(true),
                   model="m", data_source="d", train_seconds=1.0, eval_seconds=1.0, versions={},
-                  device="cpu", config=config, profile="s",
+                  device="cpu", config=config, study="s",
                   interval=bootstrap(counts).to_dict(),
                   sentence_counts=encode_counts(counts))  # fmt: skip
 

@@ -76,8 +76,10 @@ BAD_STUDIES = [
      "recipe.metric_mode: one of 'default', 'strict', got 'lenient'"),
     ((RUNTIME, "[runtime]\nthreads = 0\n"),
      "runtime.threads: a whole number of at least 1, got 0"),
-    ((RUNTIME, '[runtime]\nprecision = "fp8"\n'),
-     "runtime.precision: unknown precision 'fp8'; choose one of auto, fp32, bf16, fp16"),
+    ((RUNTIME, '[runtime]\ndtype = "fp8"\n'),
+     "runtime.dtype: unknown dtype 'fp8'; choose one of auto, fp32, bf16, fp16"),
+    ((RUNTIME, '[runtime]\nprecision = "bf16"\n'),
+     "runtime.precision: renamed to runtime.dtype (same values)"),
     ((RUNTIME, "[runtime]\neval_batch_size = 0\n"),
      "runtime.eval_batch_size: a whole number of at least 1, got 0"),
     ((RUNTIME, "[runtime]\nloader_workers = -1\n"),
@@ -214,12 +216,12 @@ def saved_run(tmp_path, edit=None, name="run.json"):
                 strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang=lang,
                 seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={"PER": 0.5}, n_test=10,
                 model="tiny", data_source="synthetic", train_seconds=1.0, eval_seconds=0.1,
-                versions={"xner": "0.1.0"}, device="cpu", config="de", profile="smoke",
-                runtime={"precision": "fp32"}, interval=bootstrap(counts, 50).to_dict(),
+                versions={"xner": "0.1.0"}, device="cpu", config="de", study="smoke",
+                runtime={"dtype": "fp32"}, interval=bootstrap(counts, 50).to_dict(),
                 sentence_counts=encode_counts(counts),
             ).to_dict()
         )  # fmt: skip
-    payload = {"schema": 1, "run": {"versions": {"xner": "0.1.0"}}, "results": records}
+    payload = {"schema": 2, "run": {"versions": {"xner": "0.1.0"}}, "results": records}
     if edit is not None:
         edit(payload)
     path = tmp_path / name

@@ -16,7 +16,7 @@ def result(strategy, train, lang, f1, size=None, reference=None):
     return Result(strategy=strategy, train_langs=list(train), train_size=size or 100,
                   eval_lang=lang, seed=0, f1=f1, precision=f1, recall=f1, per_type={},
                   n_test=10, model="m", data_source="d", train_seconds=1.0, eval_seconds=1.0,
-                  versions={}, device="cpu", config=label, profile="s", size=size,
+                  versions={}, device="cpu", config=label, study="s", size=size,
                   reference=reference)  # fmt: skip
 
 

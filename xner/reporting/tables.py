@@ -247,7 +247,7 @@ def tables(
     parts = []
     for study in studies:
         text = _study_tables(
-            [r for r in results if r.profile == study],
+            [r for r in results if r.study == study],
             _local(measured, study), _local(expected, study), _local(base, study), fmt,
         )  # fmt: skip
         parts.append(f"## {study or '(no study)'}\n\n{text}" if len(studies) > 1 else text)
