@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import make_result
+
 STUDY = """\
 model = "tiny"
 data = "synthetic"
@@ -205,19 +207,14 @@ def saved_run(tmp_path, edit=None, name="run.json"):
     import numpy as np
 
     from xner.results.intervals import bootstrap, encode_counts
-    from xner.results.records import Result
 
     records = []
     for lang, tp in (("de", 6), ("fr", 3)):
         counts = np.zeros((10, 3, 3), dtype=np.int64)
         counts[:, 0, 0], counts[:, 0, 1], counts[:, 0, 2] = tp // 3, 1, 1
         records.append(
-            Result(
-                strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang=lang,
-                seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={"PER": 0.5}, n_test=10,
-                model="tiny", data_source="synthetic", train_seconds=1.0, eval_seconds=0.1,
-                versions={"xner": "0.1.0"}, device="cpu", config="de", study="smoke",
-                runtime={"dtype": "fp32"}, interval=bootstrap(counts, 50).to_dict(),
+            make_result(
+                eval_lang=lang, interval=bootstrap(counts, 50).to_dict(),
                 sentence_counts=encode_counts(counts),
             ).to_dict()
         )  # fmt: skip

@@ -1,9 +1,9 @@
 """One identity of a case (xner.spec.identity): two studies that share strategy names keep their
 own cells in the tables, merge, compare and expected figures."""
 
-import dataclasses
 import json
 
+from tests.factories import make_result
 from xner.cli.main import main
 from xner.execution.schedule import config_key
 from xner.reporting.compare import compare_runs
@@ -13,16 +13,9 @@ from xner.results.records import Result, load_results, save_results
 from xner.spec.identity import CaseId, Cell, ConfigId
 from xner.spec.study import load_study
 
-BASE = Result(
-    strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang="fr", seed=0, f1=0.5,
-    precision=0.5, recall=0.5, per_type={"PER": 0.5}, n_test=10, model="tiny",
-    data_source="synthetic", train_seconds=1.0, eval_seconds=0.1, versions={"xner": "1"},
-    device="cpu", config="de", study="smoke", runtime={"dtype": "fp32"},
-)  # fmt: skip
-
 
 def result(study: str, f1: float, **changes) -> Result:
-    return dataclasses.replace(BASE, study=study, f1=f1, per_type={"PER": f1}, **changes)
+    return make_result(f1, study=study, **changes)
 
 
 def test_the_identity_carries_the_study():

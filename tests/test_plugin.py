@@ -117,8 +117,9 @@ from pathlib import Path
 
 import pytest
 
+from factories import make_result  # tests/factories.py, copied beside this conftest
+
 from xner.plugin.session import STATE
-from xner.results.records import Result
 from xner.spec.study import load_study
 
 HERE = Path(__file__).parent
@@ -147,13 +148,13 @@ class FakeStudy:
             while not (HERE / "resume").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
         f1 = spec["f1"][cell] + spec["seed_step"] * seed
-        return Result(
-            strategy=config.strategy, train_langs=list(config.train_langs),
-            train_size=config.size or 1000, eval_lang=lang, seed=seed, f1=f1,
+        return make_result(
+            f1, strategy=config.strategy, train_langs=list(config.train_langs),
+            train_size=config.size or 1000, eval_lang=lang, seed=seed,
             precision=f1 + 0.01, recall=f1 - 0.01,
             per_type={"PER": f1 + 0.02, "ORG": f1 - 0.02, "LOC": f1}, n_test=100,
             model="fake-model", data_source="fake-data", train_seconds=1.5, eval_seconds=0.25,
-            train_steps=30, seconds_per_step=0.05, versions={"xner": "fake"},
+            train_steps=30, seconds_per_step=0.05, versions={"xner": "fake"}, runtime={},
             device="fake:" + os.environ.get("PYTEST_XDIST_WORKER", "main"),
             config=config.label, study=self.study.name, strategy_version=config.version,
             size=config.size, reference=self.study.strategies[config.strategy].reference,
@@ -217,6 +218,7 @@ def copy_benchmarks(pytester) -> None:
     # Under another module name: the outer session may have imported benchmarks/test_transfer.py
     # as `test_transfer` already, and an in-process run would refuse a second one by that name.
     shutil.copy(BENCHMARKS / "test_transfer.py", pytester.path / COPY)
+    shutil.copy(Path(__file__).parent / "factories.py", pytester.path / "factories.py")
 
 
 @pytest.fixture(autouse=True)
