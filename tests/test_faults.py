@@ -446,21 +446,29 @@ eval = ["de"]
 """
 
 
-def start_run_and_its_worker(tmp_path):
-    """`xner run` of a training that takes minutes, once its worker has started."""
+def start_with_its_worker(tmp_path, command, wait_s=60):
+    """`command` (in its own session) of the long study, once its training worker has
+    started: (the process, its workers' pids)."""
     (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
-    run = subprocess.Popen(
-        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV,
-        start_new_session=True,
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=ENV, start_new_session=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not (workers := children(run.pid)) and time.monotonic() < deadline:
-        assert run.poll() is None, run.communicate()
+    deadline = time.monotonic() + wait_s
+    while not (workers := children(process.pid)) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     assert workers, "no training worker started"
     time.sleep(2)  # the worker is loading torch, or training
-    return run, workers
+    return process, workers
+
+
+def start_run_and_its_worker(tmp_path):
+    """`xner run` of a training that takes minutes, once its worker has started."""
+    return start_with_its_worker(
+        tmp_path,
+        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress"],
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -503,20 +511,13 @@ def test_a_shard_that_holds_no_configuration_is_refused_before_training(tmp_path
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_ctrl_c_of_a_pytest_session_ends_its_training_worker_at_once(tmp_path):
-    (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
-    session = subprocess.Popen(
+    session, workers = start_with_its_worker(
+        tmp_path,
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
          str(BENCHMARKS / "test_transfer.py"), "--xner-study", "long.toml",
          "--xner-results", "out"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV,
-        start_new_session=True,
+        wait_s=120,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (workers := children(session.pid)) and time.monotonic() < deadline:
-        assert session.poll() is None, session.communicate()
-        time.sleep(0.1)
-    assert workers, "no training worker started"
-    time.sleep(2)
     start = time.monotonic()
     os.killpg(session.pid, 2)  # Ctrl-C reaches the whole foreground group
     out, err = session.communicate(timeout=60)
