@@ -77,7 +77,7 @@ def score(study, config, seed, lang):
         strategy=config.strategy, train_langs=list(config.train_langs), train_size=100,
         eval_lang=lang, seed=seed, f1=f1, precision=f1, recall=f1, per_type={"PER": f1},
         n_test=200, model="fake", data_source="fake", train_seconds=0.1, eval_seconds=0.1,
-        versions={}, device="fake", config=config.label, profile=study,
+        versions={}, device="fake", config=config.label, study=study,
         sentence_counts=encode_counts(counts),
     )
 

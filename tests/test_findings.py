@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from factories import make_result
 from xner.results.findings import judge
 from xner.results.intervals import encode_counts
 from xner.results.records import Result
@@ -46,12 +47,9 @@ def counts(correct) -> np.ndarray:
 
 def result(cell, correct, seed: int = 0, study: str = "t") -> Result:
     strategy, config, lang = cell
-    f1 = len(correct) / N
-    return Result(
-        strategy=strategy, train_langs=[config.split(":")[0]], train_size=100, eval_lang=lang,
-        seed=seed, f1=f1, precision=f1, recall=f1, per_type={"PER": f1}, n_test=N,
-        model="m", data_source="d", train_seconds=0.0, eval_seconds=0.0, versions={},
-        device="cpu", config=config, profile=study,
+    return make_result(
+        len(correct) / N, strategy=strategy, train_langs=[config.split(":")[0]],
+        eval_lang=lang, seed=seed, n_test=N, config=config, study=study,
         sentence_counts=encode_counts(counts(correct)),
     )  # fmt: skip
 

@@ -41,7 +41,7 @@ class XnerSession:
     require_expected: bool = False
     bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
     compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
-    precision: str | None = None
+    dtype: str | None = None
     compile: bool | None = None
     shard: object = None  # xner.execution.schedule.Shard, or None for every case
     baseline: list | None = None  # the --xner-compare run, read once before any case

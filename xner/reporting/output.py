@@ -25,7 +25,7 @@ from xner.writer import FolderLock, check_writable, write_atomic  # noqa: F401
 CSV_COLUMNS = [
     "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
     "f1_high", "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
-    "train_seconds", "eval_seconds", "device", "profile", "strategy_version", "runtime",
+    "train_seconds", "eval_seconds", "device", "study", "strategy_version", "runtime",
 ]  # fmt: skip
 
 
@@ -66,8 +66,8 @@ def provenance(run: Mapping) -> str:
 
 
 def runtimes(results: Iterable[Result]) -> str:
-    """Which runtime produced the figures, per profile, as a paragraph of tables.md."""
-    seen = {(r.profile or "-", describe(r.runtime)) for r in results if r.runtime}
+    """Which runtime produced the figures, per study, as a paragraph of tables.md."""
+    seen = {(r.study or "-", describe(r.runtime)) for r in results if r.runtime}
     if not seen:
         return ""
     return "Runtime: " + "; ".join(f"{p}: {d}" for p, d in sorted(seen)) + ".\n\n"

@@ -478,8 +478,14 @@ def _mark(table, fail) -> str | None:
     return mark
 
 
+# Keys that older xner read, by their new name: a one-line error says which.
+_RENAMED = {"runtime.precision": "runtime.dtype"}
+
+
 def _no_unknown(table, allowed, prefix, fail) -> None:
     for key in table:
+        if prefix + key in _RENAMED:
+            raise fail(prefix + key, f"renamed to {_RENAMED[prefix + key]} (same values)")
         if key not in allowed:
             raise fail(prefix + key, f"unknown key; known: {', '.join(sorted(allowed))}")
 
