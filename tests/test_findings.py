@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from factories import make_result
+from tests.factories import make_result
 from xner.results.findings import judge
 from xner.results.intervals import encode_counts
 from xner.results.records import Result
