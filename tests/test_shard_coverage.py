@@ -30,8 +30,8 @@ def record(config, lang: str, seed: int = 0) -> Result:
         strategy=config.strategy, train_langs=list(config.train_langs), train_size=100,
         eval_lang=lang, seed=seed, f1=f1, precision=f1, recall=f1, per_type={"PER": f1},
         n_test=10, model="tiny", data_source="synthetic", train_seconds=1.0, eval_seconds=0.1,
-        versions=VERSIONS, device="cpu", config=config.label, profile="smoke",
-        size=config.size, runtime={"precision": "fp32"},
+        versions=VERSIONS, device="cpu", config=config.label, study="smoke",
+        size=config.size, runtime={"dtype": "fp32"},
     )  # fmt: skip
 
 
@@ -140,7 +140,7 @@ def test_the_fingerprint_follows_study_model_data_and_runtime():
     assert shard_plan([STUDY], Shard(2, 2), [0])["fingerprint"] == base  # one plan, two shards
     assert shard_plan([STUDY], Shard(1, 2), [0], model="tiny-128")["fingerprint"] != base
     assert shard_plan([STUDY], Shard(1, 2), [0], data="/data/panx")["fingerprint"] != base
-    bf16 = shard_plan([STUDY], Shard(1, 2), [0], runtime_options={"precision": "bf16"})
+    bf16 = shard_plan([STUDY], Shard(1, 2), [0], runtime_options={"dtype": "bf16"})
     assert bf16["fingerprint"] != base
     recipe = dataclasses.replace(STUDY, recipe=dataclasses.replace(STUDY.recipe, epochs=1))
     assert shard_plan([recipe], Shard(1, 2), [0])["fingerprint"] != base

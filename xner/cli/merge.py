@@ -24,6 +24,7 @@ def add_parser(commands) -> None:
 
 
 def merge(args: argparse.Namespace) -> int:
+    from xner.reporting.findings import findings_of, findings_section, verdicts
     from xner.reporting.merge import merge_runs
     from xner.reporting.output import write_run
     from xner.reporting.tables import tables
@@ -33,8 +34,12 @@ def merge(args: argparse.Namespace) -> int:
         merged = load_results(args.runs[0])  # one saved run, any, as it was
     else:
         merged = merge_runs(args.runs, partial=getattr(args, "partial", False))
-    write_run(args.out, merged.results, merged.run, merged.expected)
+    findings = findings_of(merged.findings)  # judged again, from the merged records
+    write_run(args.out, merged.results, merged.run, merged.expected, findings=findings)
     print(tables(merged.results, fmt="simple"))
+    section = findings_section(verdicts(findings, merged.results), fmt="simple")
+    if section:
+        print(section)
     incomplete = merged.run.get("incomplete")
     if incomplete:
         print(incomplete["line"])

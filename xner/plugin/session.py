@@ -42,7 +42,7 @@ class XnerSession:
     require_expected: bool = False
     bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
     compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
-    precision: str | None = None
+    dtype: str | None = None
     compile: bool | None = None
     shard: object = None  # xner.execution.schedule.Shard, or None for every case
     baseline: list | None = None  # the --xner-compare run, read once before any case
@@ -174,7 +174,7 @@ class XnerSession:
         from xner.execution.shard_plan import shard_plan
 
         studies = [self.studies[name] for name in sorted(studies)]
-        options = {"precision": self.precision, "compile": self.compile}
+        options = {"dtype": self.dtype, "compile": self.compile}
         return shard_plan(studies, self.shard, self.seeds, self.model, self.data, options,
                           costs)  # fmt: skip
 
@@ -184,9 +184,10 @@ class XnerSession:
 
         session = [Result.from_dict(r.result) for r in self.records]
         facts = self.run_facts | ({"plan": self.plan} if self.plan else {})
+        findings = [f for study in self.studies.values() for f in study.findings]
         self.written = self.engine.write(
             session, facts, self.expected(), self.baseline, plots=plots,
-            resamples=self.bootstrap,
+            resamples=self.bootstrap, findings=findings,
         )  # fmt: skip
 
     def compare(self) -> None:

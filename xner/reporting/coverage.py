@@ -105,7 +105,7 @@ def check_coverage(runs: Mapping[str, ResultsFile]) -> Coverage | None:
     seen: dict[tuple[str, int], str] = {}
     for path, run in runs.items():
         for trained in sorted(
-            {ConfigId(r.profile, r.strategy, r.config, r.seed) for r in run.results}
+            {ConfigId(r.study, r.strategy, r.config, r.seed) for r in run.results}
         ):
             key = (trained.name, trained.seed)
             if trained.name not in where or trained.seed not in first["seeds"]:
