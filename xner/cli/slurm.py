@@ -30,7 +30,8 @@ RESOURCES = re.compile(r"--(gres|gpus|gpu|mem|cpus|ntasks|nodes|constraint)|-[Gc
 
 def add_parser(commands) -> None:
     slurm = commands.add_parser(
-        "slurm", help="write (and with --submit, submit) a Slurm array job of a study's shards "
+        "slurm", usage="xner slurm STUDY --shards N [options] [-- SBATCH_ARGS]",
+        help="write (and with --submit, submit) a Slurm array job of a study's shards "
         "and the job that merges them",
         description="Write OUT/slurm/{array.sbatch,merge.sbatch,submit.sh,resubmit.sh}: one "
         "array task per shard, all on one cache, then `xner merge` once every task succeeded. "
@@ -50,10 +51,17 @@ def add_parser(commands) -> None:
                        help="only this strategy of the study; repeatable")  # fmt: skip
     slurm.add_argument("--model", help="as `xner run --model`")
     slurm.add_argument("--data", help="as `xner run --data`")
-    slurm.add_argument("--seed", action="append", metavar="S", help="as `xner run --seed`")
+    slurm.add_argument("--seed", type=_seed, action="append", metavar="S",
+                       help="as `xner run --seed`; repeatable")  # fmt: skip
     slurm.add_argument("--submit", action="store_true",
                        help="submit them now (sbatch; prints the job ids)")  # fmt: skip
     slurm.set_defaults(sbatch=[])  # what follows `--` (xner.cli.main passes it on)
+
+
+def _seed(text: str) -> str:
+    from xner.execution.flags import seed
+
+    return str(seed(text))  # checked now, not in every task
 
 
 def _count(text: str) -> int:
