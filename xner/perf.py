@@ -35,7 +35,7 @@ def time_steps(
     import datasets
 
     from xner.data.align import encode
-    from xner.data.corpora import load_panx
+    from xner.data.panx import load_panx
     from xner.training.device import resolve
     from xner.training.model import load_tokenizer
     from xner.training.train import Recipe, StepClock, finetune
