@@ -30,7 +30,7 @@ from tests.generators import (
     tags,
 )
 from xner.data.align import LabelLoss, align_labels, encode, encode_counting_loss
-from xner.data.corpora import FEATURES, load_panx, read_tsv, write_xtreme
+from xner.data.panx import FEATURES, load_panx, read_tsv, write_xtreme
 from xner.spec.labels import IGNORE, TAGS  # noqa: E402 - every non-first subword and every special token
 from xner.training.model import load_tokenizer
 from xner.training.tiny import MAX_LENGTH as MODEL_MAX_LENGTH  # noqa: E402 - xner.training.tiny's tokenizer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.data.corpora import write_synthetic_xtreme
+from xner.data.panx import write_synthetic_xtreme
 
 
 @pytest.fixture(scope="module")

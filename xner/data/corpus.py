@@ -364,12 +364,16 @@ def to_dataset(splits: Mapping[str, Sentences], lang: str, tags: Sequence[str] =
     )
 
 
+def study_corpus(study, lang: str, data: str | None = None) -> CorpusSpec:
+    """A study's language's corpus: its `[corpus.<lang>]` where it has one, else the corpus
+    of `data` (the study's top-level source unless given)."""
+    corpus = (getattr(study, "corpus", None) or {}).get(lang)
+    return corpus or source_corpus(lang, str(data or study.data))
+
+
 def study_corpora(study, data: str | None = None) -> dict[str, CorpusSpec]:
-    """Each of the study's languages' corpus: its `[corpus.<lang>]` where it has one, else
-    the corpus of `data` (the study's top-level source unless given)."""
-    corpus = getattr(study, "corpus", None) or {}
-    source = str(data or study.data)
-    return {lang: corpus.get(lang) or source_corpus(lang, source) for lang in study.langs()}
+    """The corpus of each of the study's languages (`study_corpus`)."""
+    return {lang: study_corpus(study, lang, data) for lang in study.langs()}
 
 
 def study_tags(study, data: str | None = None) -> tuple[str, ...]:
@@ -384,6 +388,6 @@ def load_study_corpus(study, lang: str, data: str, fractions: Mapping[str, float
     cut to the language's fraction (xner.data.sampling)."""
     from xner.data.sampling import sample_language
 
-    spec = study_corpora(study, data)[lang]
+    spec = study_corpus(study, lang, data)
     dd = corpus_dataset(spec, study_tags(study, data), study.label_map)
     return {lang: sample_language(dd, lang, fractions)}

@@ -15,7 +15,7 @@ import datasets
 from xner.data.corpus import corpus_dataset, features, to_dataset
 from xner.data.sampling import CORPUS_SEED, sample_language
 from xner.data.synthetic import DEFAULT_SIZES, LANGS, synthetic_sentences
-from xner.spec.corpus import SPLITS, FILE_NAMES, source_corpus
+from xner.spec.corpus import FILE_NAMES, SPLITS, source_corpus
 from xner.spec.labels import TAGS
 
 FEATURES = features(TAGS)

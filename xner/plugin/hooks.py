@@ -351,7 +351,7 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item, case in cases.items():
         study = state.studies[case.study]
         key_of[item] = key = config_key(case.study, case.config)
-        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
+        costs[key] = config_cost(case.config, study)
     keep = in_shard(costs, state.shard)
     deselected = [item for item in items if item in key_of and key_of[item] not in keep]
     if deselected:

@@ -47,8 +47,9 @@ _BUILT_IN_LANGS = {"hub": PANX_LANGS, "wikiann": WIKIANN_LANGS, "synthetic": SYN
 def source_languages(source: str) -> tuple[str, ...]:
     """Every language `source` has: the hub's 40 (google/xtreme), WikiANN's 176
     (unimelb-nlp/wikiann), synthetic's 4, or a folder's files in any of the layouts
-    `xner.spec.corpus.source_corpus` reads: `train-<lang>.tsv` there or in `<lang>/`, `PAN-X.<lang>/`
-    (google/xtreme's parquet) and `<lang>/train-*.parquet` (unimelb-nlp/wikiann's parquet)."""
+    `xner.spec.corpus.source_corpus` reads: `train-<lang>.tsv` there or in `<lang>/`,
+    `PAN-X.<lang>/` (google/xtreme's parquet) and `<lang>/train-*.parquet` (unimelb-nlp/wikiann's
+    parquet)."""
     if source in _BUILT_IN_LANGS:
         return _BUILT_IN_LANGS[source]
     root = Path(source)
