@@ -115,7 +115,7 @@ def _hub_shaped(spec: CorpusSpec) -> Mapping:
         name = spec.data[len("hub:") :]
         dd = hub_call(
             lambda: datasets.load_dataset(name, name=spec.config),
-            what=spec.where,
+            what=f"{spec.config} from {name}" if spec.config else name,
             local_hint="save it once with DatasetDict.save_to_disk and give its folder as "
             f"corpus.{spec.lang}.data, or give a folder of XTREME's TSV files or the hub's "
             "parquet files as `data` (--data DIR / --xner-data DIR)",

@@ -65,8 +65,8 @@ class CorpusSpec:
     @property
     def where(self) -> str:
         """The corpus's name in messages: its hub name and configuration, folder or files."""
-        if self.data and self.config and self.data.startswith("hub:"):
-            return f"{self.data} ({self.config})"
+        if self.data and self.data.startswith("hub:"):
+            return " ".join(filter(None, (self.data[len("hub:") :], self.config)))
         return self.data or ", ".join(self.paths.values())
 
 
