@@ -13,7 +13,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from xner.data.corpus import load_study_corpus, read_corpus, study_tags
+from xner.data.corpus import load_study_corpus, study_tags
 from xner.data.panx import FEATURES, load_panx
 from xner.spec.labels import TAGS
 from xner.spec.study import StudyError, load_study
@@ -72,11 +72,17 @@ def test_one_tsv_reader_for_a_panx_folder_and_a_corpus_file(tmp_path, raw):
     study = load_study(study_file(tmp_path, corpus_table("xtreme", paths)))
     assert_same(load_panx("de", folder), load_study_corpus(study, "de", study.data, None)["de"])
     # One reader, one message: a broken line reads the same from either side.
-    (folder / "test-de.tsv").write_text("Siemens\tB-ORG\nErlangen B-LOC\n", encoding="utf-8")
-    read_corpus.cache_clear()  # read once per process: the file changed under it
-    expected = re.escape(f"{folder / 'test-de.tsv'}:2: one column ('Erlangen B-LOC')")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in paths.values():
+        (broken / path.name).write_bytes(path.read_bytes())
+    (broken / "test-de.tsv").write_text("Siemens\tB-ORG\nErlangen B-LOC\n", encoding="utf-8")
+    study = load_study(
+        study_file(broken, corpus_table("xtreme", {s: broken / p.name for s, p in paths.items()}))
+    )
+    expected = re.escape(f"{broken / 'test-de.tsv'}:2: one column ('Erlangen B-LOC')")
     with pytest.raises(ValueError, match=expected):
-        load_panx("de", folder)
+        load_panx("de", broken)
     with pytest.raises(ValueError, match=expected):
         load_study_corpus(study, "de", study.data, None)
 

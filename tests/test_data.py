@@ -14,7 +14,6 @@ import datasets
 import pytest
 
 from xner.data.conll import read_conll
-from xner.data.corpus import read_corpus
 from xner.data.hub import HubUnreachableError, hub_call
 from xner.data.panx import (
     FEATURES,
@@ -100,12 +99,6 @@ def read_xtreme(path: Path, lang: str):
     return read_conll(
         path, "utf-8", "iob2", tabs_only=True, lang_prefix=f"{lang}:", tags=TAGS
     ).sentences
-
-
-@pytest.fixture(autouse=True)
-def _read_afresh():
-    """read_corpus reads a source once per process; each test's hub and files are its own."""
-    read_corpus.cache_clear()
 
 
 def place(path: Path, line: int) -> str:

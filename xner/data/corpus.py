@@ -33,11 +33,21 @@ logger = logging.getLogger(__name__)
 # --- reading ------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
 def read_corpus(spec: CorpusSpec) -> dict[str, Sentences]:
-    """The corpus's splits as sentences of (tokens, IOB2 tags), read once per process: the
-    one reader of every source, PAN-X's built-in ones (xner.spec.corpus.source_corpus) and a
-    study's `[corpus.<lang>]` alike."""
+    """The corpus's splits as sentences of (tokens, IOB2 tags): the one reader of every
+    source, PAN-X's built-in ones (xner.spec.corpus.source_corpus) and a study's
+    `[corpus.<lang>]` alike. A corpus whose tags are not known beforehand is read once per
+    process (the study's entity types come from it, then its dataset); PAN-X's, whose tags
+    are, are not kept: a matrix over many languages would hold them all."""
+    return _read(spec) if spec.tag_names is not None else _read_once(spec)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_once(spec: CorpusSpec) -> dict[str, Sentences]:
+    return _read(spec)
+
+
+def _read(spec: CorpusSpec) -> dict[str, Sentences]:
     if spec.data == SYNTHETIC_PANX:  # xner.data.panx.synthetic_panx's sentences
         return {
             split: list(synthetic_sentences(spec.lang, n, split, 0))
