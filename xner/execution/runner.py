@@ -60,7 +60,7 @@ def _source_fingerprint(source: str) -> str:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2  # 2: records of results schema 2 (study, runtime dtype)
 
 
 def read_cache(path: Path) -> list[Result] | None:
@@ -153,7 +153,7 @@ class Runner:
 
     @cached_property
     def resolved_runtime(self) -> dict:
-        """The runtime as it applies in this process (precision, threads, ...)."""
+        """The runtime as it applies in this process (dtype, threads, ...)."""
         return resolve(self.runtime)
 
     @cached_property
@@ -297,7 +297,7 @@ class Runner:
             versions=versions(),
             device=device_name(),
             config=config.label,
-            profile=self.study.name,
+            study=self.study.name,
             size=config.size,
             reference=getattr(self.study.strategies.get(config.strategy), "reference", None),
             interval=_interval(scores.sentence_counts, self.tags),
