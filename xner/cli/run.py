@@ -102,10 +102,7 @@ def run_study(study, args: argparse.Namespace) -> int:
 
     shard = args.shard
     configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
-    costs = {
-        config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
-        for c in configs
-    }
+    costs = {config_key(study.name, c): config_cost(c, study) for c in configs}
     mine = in_shard(costs, shard)
     mine_configs = [c for c in configs if config_key(study.name, c) in mine]
     if not mine_configs:

@@ -16,8 +16,8 @@ import datasets
 import torch
 
 from xner.data.align import encode
-from xner.data.corpora import concat_languages, few_shot_subset
 from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
+from xner.data.sampling import concat_languages, few_shot_subset
 from xner.execution.entry_lock import EntryLock, lock_path
 from xner.results.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.results.records import Result, versions

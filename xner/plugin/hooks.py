@@ -354,7 +354,7 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item, case in cases.items():
         study = state.studies[case.study]
         key_of[item] = key = config_key(case.study, case.config)
-        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
+        costs[key] = config_cost(case.config, study)
     keep = in_shard(costs, state.shard)
     if state.shard:  # the plan travels with each case's report, to the controller under -n
         plan = state.shard_plan(costs, {case.study for case in cases.values()})
