@@ -64,9 +64,7 @@ def shard_plan(
     studies = list(studies)
     if costs is None:
         costs = {
-            config_key(study.name, config): config_cost(
-                config, study.fractions, study.recipe.epochs, study.data
-            )
+            config_key(study.name, config): config_cost(config, study)
             for study in studies
             for strategy in study.strategies.values()
             for config in strategy.configs()
