@@ -215,3 +215,29 @@ def test_the_store_keeps_every_run_in_its_own_folder_even_concurrently(tmp_path,
     # --latest keeps one run per release: one column.
     assert main(["history", str(store), "--out", str(out), "--latest", "transformers"]) == 0
     assert "1 run(s)" in capsys.readouterr().out
+
+
+def test_the_documented_commands_parse():
+    """Every `xner run`/`xner history` line of docs/history.md (the CI recipe's included),
+    tox.ini and .ci/run names options the command has."""
+    import re
+    import shlex
+
+    from xner.cli.main import build_parser
+
+    root = Path(__file__).parent.parent
+    texts = [(root / name).read_text() for name in ("docs/history.md", "tox.ini", ".ci/run")]
+    lines = [
+        line.strip().removeprefix("#").strip().removeprefix("run:").strip()
+        for text in texts
+        for line in text.splitlines()
+        if re.match(r"\s*(#\s*|run:\s*)?xner (run|history) [^\[]*$", line)
+    ]
+    assert len(lines) >= 5, lines
+    parser = build_parser()
+    for line in lines:
+        words = shlex.split(line.replace('"$XNER_HISTORY"', "store"))[1:]
+        args = parser.parse_args(words)
+        assert args.command in ("run", "history"), line
+    tox = (root / "tox.ini").read_text()
+    assert "--xner-keep {env:XNER_HISTORY:{tox_root}/results/history}" in tox
