@@ -241,3 +241,13 @@ def test_the_documented_commands_parse():
         assert args.command in ("run", "history"), line
     tox = (root / "tox.ini").read_text()
     assert "--xner-keep {env:XNER_HISTORY:{tox_root}/results/history}" in tox
+
+
+def test_run_refuses_a_store_it_cannot_write_before_training(tmp_path, capsys):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    args = ["run", "smoke", "--strategy", "zero-shot", "--out", str(tmp_path / "out")]
+    assert main([*args, "--keep", str(blocked), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{blocked}: cannot write results here" in err
+    assert not (tmp_path / "out" / "results.json").exists()
