@@ -323,9 +323,9 @@ def _step(cell, a, b, runs, series, by_cell, resamples) -> Step:
 # --- files ---------------------------------------------------------------------------------
 
 
-def cell_name(cell: Cell, several_studies: bool = True) -> str:
+def cell_name(cell: Cell, with_study: bool = True) -> str:
     """`smoke zero-shot de->fr` (the study left out where the history has one)."""
-    head = f"{cell.study} " if several_studies else ""
+    head = f"{cell.study} " if with_study else ""
     return f"{head}{cell.strategy} {cell.key}"
 
 
@@ -347,14 +347,14 @@ def step_text(step: Step) -> str:
     return ""
 
 
-def _studies(history: History) -> bool:
+def several_studies(history: History) -> bool:
     return len({c.cell.study for c in history.cells}) > 1
 
 
 def history_md(history: History) -> str:
     """The runs, the cells x runs table (a significant step marked in the later run's
     column), and every flagged step with the run facts that changed."""
-    several = _studies(history)
+    several = several_studies(history)
     run_rows = [
         [r.label, fact(r, "transformers"), fact(r, "commit")[:12], fact(r, "created"),
          fact(r, "device"), r.source]
@@ -407,7 +407,7 @@ def step_line(history: History, cell: Cell, step: Step) -> str:
     runs = history.runs
     changed = "; ".join(step.changed) or "no run fact differs"
     return (
-        f"{cell_name(cell, _studies(history))}: {runs[step.before].label} -> "
+        f"{cell_name(cell, several_studies(history))}: {runs[step.before].label} -> "
         f"{runs[step.after].label}: {step.difference} (changed: {changed})"
     )
 

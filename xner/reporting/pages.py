@@ -293,9 +293,9 @@ def report_html(payload: Mapping, results: Sequence[Result], pictures: Sequence[
 def history_html(history, pictures: Sequence[Path]) -> str:
     """A history's page (xner.reporting.history.History): its runs, the cells x runs table
     with each significant step highlighted, the flagged steps and the trend pictures."""
-    from xner.reporting.history import _studies, cell_name, step_line
+    from xner.reporting.history import cell_name, several_studies, step_line
 
-    several = _studies(history)
+    several = several_studies(history)
     rows = []
     for c in history.cells:
         steps = {s.after: s for s in c.steps}

@@ -12,10 +12,10 @@ LEGEND_UP_TO = 20  # cells per picture up to which each line is named in the leg
 
 def plot_trends(history, out: str | Path) -> list[Path]:
     """One picture per strategy of `history` (xner.reporting.history.History) in `out`."""
-    from xner.reporting.history import _studies, cell_name, strategy_file
+    from xner.reporting.history import cell_name, several_studies, strategy_file
 
     out = Path(out)
-    several = _studies(history)
+    several = several_studies(history)
     strategies = list(dict.fromkeys(c.cell.strategy for c in history.cells))
     labels = [r.label for r in history.runs]
     written = []
