@@ -9,16 +9,16 @@ import logging
 import signal
 import sys
 
-from xner.cli import compare, expected, history, matrix, merge, run, tolerances
+from xner.cli import compare, expected, history, matrix, merge, run, slurm, tolerances
 from xner.data.hub import HubUnreachableError
 from xner.execution.jobs import WorkerError
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
-COMMANDS = (run, matrix, compare, history, tolerances, merge, expected)
+COMMANDS = (run, matrix, compare, history, tolerances, merge, expected, slurm)
 RUNS = {
     "run": run.run, "matrix": matrix.matrix, "compare": compare.compare, "merge": merge.merge,
     "report": merge.merge, "expected": expected.print_expected,
-    "tolerances": tolerances.print_tolerances, "history": history.history,
+    "tolerances": tolerances.print_tolerances, "slurm": slurm.slurm, "history": history.history,
 }  # fmt: skip
 
 
@@ -50,7 +50,12 @@ def _terminated(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `xner slurm ... -- SBATCH_ARGS`: what follows `--` is sbatch's, not argparse's.
+    after = argv.index("--") if argv[:1] == ["slurm"] and "--" in argv else len(argv)
+    args = parser.parse_args(argv[:after])
+    if after < len(argv):
+        args.sbatch = argv[after + 1 :]
     seeds = getattr(args, "seed", None) or []
     if len(set(seeds)) < len(seeds):
         repeated = sorted({s for s in seeds if seeds.count(s) > 1})

@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from xner.execution import flags
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
+from xner.spec.runtime import DTYPES
 
 
 def add_parser(commands) -> None:
@@ -59,7 +59,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         "configurations); combine the shards' results.json with `xner merge`",
     )  # fmt: skip
     command.add_argument(
-        "--precision", choices=PRECISIONS,
+        "--dtype", choices=DTYPES,
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
     command.add_argument(
@@ -85,7 +85,7 @@ def _engine(args: argparse.Namespace):
     from xner.execution.engine import Engine
 
     return Engine(
-        args.out, args.cache, args.force, args.model, args.data, args.precision, args.compile,
+        args.out, args.cache, args.force, args.model, args.data, args.dtype, args.compile,
         progress=not args.no_progress and args.jobs == 1,
     )  # fmt: skip
 
@@ -109,10 +109,7 @@ def run_study(study, args: argparse.Namespace) -> int:
 
     shard = args.shard
     configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
-    costs = {
-        config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
-        for c in configs
-    }
+    costs = {config_key(study.name, c): config_cost(c, study) for c in configs}
     mine = in_shard(costs, shard)
     mine_configs = [c for c in configs if config_key(study.name, c) in mine]
     if not mine_configs:
@@ -136,9 +133,13 @@ def run_study(study, args: argparse.Namespace) -> int:
             "recipes": {study.name: asdict(study.recipe)},
             "shard": str(shard) if shard else None,
         }
+        if shard:
+            run_info["plan"] = _plan(study, shard, args)
         shown, _ = engine.folder_records(results, resamples=args.bootstrap)
         try:
-            written = engine.write(results, run_info, resamples=args.bootstrap)
+            written = engine.write(
+                results, run_info, resamples=args.bootstrap, findings=study.findings
+            )
         except OSError as err:
             # The figures are shown even when the folder cannot take them (a full disk).
             print(tables(shown, fmt="simple"))
@@ -147,6 +148,11 @@ def run_study(study, args: argparse.Namespace) -> int:
                 "command (what was cached is not trained again)"
             ) from None
     print(tables(shown, fmt="simple"))
+    from xner.reporting.findings import findings_section, verdicts
+
+    section = findings_section(verdicts(study.findings, shown), fmt="simple")
+    if section:
+        print(section)
     if args.keep:
         from xner.reporting.store import keep_run
 
@@ -159,6 +165,14 @@ def run_study(study, args: argparse.Namespace) -> int:
         + f"; wrote {out}/"
     )
     return 0
+
+
+def _plan(study, shard, args) -> dict:
+    """What this shard records of the plan it was cut from (xner.execution.shard_plan)."""
+    from xner.execution.shard_plan import shard_plan
+
+    options = {"dtype": args.dtype, "compile": args.compile}
+    return shard_plan([study], shard, args.seed or [0], args.model, args.data, options)
 
 
 def _train(args, engine, study, configs, costs) -> list:

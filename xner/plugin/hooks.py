@@ -17,13 +17,13 @@ import pytest
 # pytest finds fixtures and hooks in this module's namespace: the ones the other modules of
 # the plugin define are imported here for it.
 from xner.plugin.fixture import xner_bench, xner_seed  # noqa: F401
-from xner.plugin.session import RESULT_PROPERTY, STATE, Record, XnerSession
+from xner.plugin.session import PLAN_PROPERTY, RESULT_PROPERTY, STATE, Record, XnerSession
 from xner.plugin.xdist import (  # noqa: F401
     pytest_xdist_make_scheduler,
     pytest_xdist_node_collection_finished,
 )
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
+from xner.spec.runtime import DTYPES
 
 # The markers the plugin registers (pyproject.toml registers none of them: one source).
 MARKERS = {
@@ -85,8 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "significantly (0.01)",
     )
     group.addoption(
-        "--xner-precision",
-        choices=PRECISIONS,
+        "--xner-dtype",
+        choices=DTYPES,
         help="auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default)",
     )
     group.addoption(
@@ -170,7 +170,7 @@ def pytest_configure(config: pytest.Config) -> None:
         data=config.getoption("xner_data"),
         compare_path=Path(compare) if compare else None,
         compare_fail=_checked(config, "xner_compare_fail", "non_negative"),
-        precision=config.getoption("xner_precision"),
+        dtype=config.getoption("xner_dtype"),
         compile=config.getoption("xner_compile"),
         shard=_shard(config.getoption("xner_shard")),
         baseline=baseline,
@@ -184,10 +184,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     state.engine = Engine(
         state.results_dir, config.getoption("xner_cache"), config.getoption("xner_force"),
-        state.model, state.data, state.precision, state.compile, slot=state.worker_slot(),
+        state.model, state.data, state.dtype, state.compile, slot=state.worker_slot(),
     )  # fmt: skip
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
+    from xner.plugin.findings import register as register_findings
+
+    register_findings(config)  # test_finding[<study>-<name>] (xner.plugin.findings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -359,8 +362,12 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item, case in cases.items():
         study = state.studies[case.study]
         key_of[item] = key = config_key(case.study, case.config)
-        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
+        costs[key] = config_cost(case.config, study)
     keep = in_shard(costs, state.shard)
+    if state.shard:  # the plan travels with each case's report, to the controller under -n
+        plan = state.shard_plan(costs, {case.study for case in cases.values()})
+        for item in key_of:
+            item.user_properties.append((PLAN_PROPERTY, plan))
     deselected = [item for item in items if item in key_of and key_of[item] not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -382,13 +389,16 @@ class ResultCollector:
         if report.when != "call":
             return
         values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
+        for name, value in report.user_properties:
+            if name == PLAN_PROPERTY:
+                self.state.plan = value
         for value in values:
             self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
             if value.get("trained") is not None:
                 from xner.spec.identity import ConfigId
 
                 r = value["result"]
-                key = ConfigId(r["profile"], r["strategy"], r["config"], r["seed"])
+                key = ConfigId(r["study"], r["strategy"], r["config"], r["seed"])
                 self.state.trained[key] = value["trained"]
         if values and self.state.write_error is None:
             try:

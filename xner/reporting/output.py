@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from xner.reporting.findings import findings_section, verdicts
 from xner.reporting.plots import plot_few_shot, plot_transfer
 from xner.reporting.tables import cell_of, entity_types, tables
 from xner.results.records import Result, save_results
@@ -25,7 +26,7 @@ from xner.writer import FolderLock, check_writable, write_atomic  # noqa: F401
 CSV_COLUMNS = [
     "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
     "f1_high", "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
-    "train_seconds", "eval_seconds", "device", "profile", "strategy_version", "runtime",
+    "train_seconds", "eval_seconds", "device", "study", "strategy_version", "runtime",
 ]  # fmt: skip
 
 
@@ -65,9 +66,16 @@ def provenance(run: Mapping) -> str:
     return text
 
 
+def incomplete_banner(run: Mapping) -> str:
+    """The first paragraph of a partial merge's tables.md: what is missing
+    (xner.reporting.coverage; `run.incomplete.line`)."""
+    incomplete = run.get("incomplete")
+    return f"**{incomplete['line']}**\n\n" if incomplete else ""
+
+
 def runtimes(results: Iterable[Result]) -> str:
-    """Which runtime produced the figures, per profile, as a paragraph of tables.md."""
-    seen = {(r.profile or "-", describe(r.runtime)) for r in results if r.runtime}
+    """Which runtime produced the figures, per study, as a paragraph of tables.md."""
+    seen = {(r.study or "-", describe(r.runtime)) for r in results if r.runtime}
     if not seen:
         return ""
     return "Runtime: " + "; ".join(f"{p}: {d}" for p, d in sorted(seen)) + ".\n\n"
@@ -83,13 +91,17 @@ def tables_md(
     run: Mapping,
     expected: Sequence[Mapping] = (),
     baseline: Sequence[Result] | None = None,
+    judged: Sequence = (),
 ) -> str:
+    findings = findings_section(judged)
     return (
         "# xner results\n\n"
+        + incomplete_banner(run)
         + provenance(run)
         + runtimes(results)
         + expected_sources(expected)
         + tables(results, expected_cells(expected), baseline, fmt="github")
+        + (f"\n{findings}" if findings else "")
     )
 
 
@@ -100,14 +112,24 @@ def write_run(
     expected: Sequence[Mapping] = (),
     baseline: Sequence[Result] | None = None,
     plots: bool = True,
+    findings: Sequence = (),
 ) -> list[Path]:
-    """Write every file of a run into `out`, each atomically; returns the paths written."""
+    """Write every file of a run into `out`, each atomically; returns the paths written.
+    `findings` (xner.spec.claims.Finding) are judged from `results`: their verdicts go into
+    results.json and tables.md."""
     out = Path(out)
     # Every text is built before the first file is written: a run that cannot be rendered
     # leaves the folder as it was, not half rewritten.
-    csv, md = results_csv(results), tables_md(results, run, expected, baseline)
+    judged = verdicts(findings, results)
+    csv, md = results_csv(results), tables_md(results, run, expected, baseline, judged)
     written = [
-        save_results(out / "results.json", results, dict(run), list(expected)),
+        save_results(
+            out / "results.json",
+            results,
+            dict(run),
+            list(expected),
+            [v.to_dict() for v in judged],
+        ),
         write_atomic(out / "results.csv", csv),
         write_atomic(out / "tables.md", md),
     ]
