@@ -44,7 +44,7 @@ def record(strategy, config, lang, right, n=N, gold_per_sentence=1):
         strategy=strategy, train_langs=[config.split(":")[0]], train_size=size or 1000,
         eval_lang=lang, seed=0, f1=f1, precision=1.0, recall=f1, per_type={"PER": f1},
         n_test=n, model="tiny", data_source="synthetic", train_seconds=1.0, eval_seconds=0.1,
-        versions={}, device="cpu", config=config, profile="smoke", size=size,
+        versions={}, device="cpu", config=config, study="smoke", size=size,
         reference="zero-shot" if size else None,
         interval=bootstrap(counts).to_dict(), sentence_counts=encode_counts(counts),
     )  # fmt: skip

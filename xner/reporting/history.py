@@ -226,7 +226,8 @@ def labels(runs: Sequence[Run], fields: Sequence[str]) -> list[str]:
     """A short column name per run: the first of the order's fields whose values differ
     between the runs that tell them apart (`transformers 4.40.2`, a commit's first 7
     characters, a date to the minute), numbered where even all of them leave two alike."""
-    varying = [f for f in fields if len({fact(r, f) for r in runs}) > 1]
+    # One run (or runs alike in every field) is named by the order's first field.
+    varying = [f for f in fields if len({fact(r, f) for r in runs}) > 1] or list(fields[:1])
     # As few of them as tell the runs apart: a release table is labelled by release alone.
     for n in range(1, len(varying) + 1):
         if len({tuple(fact(r, f) for f in varying[:n]) for r in runs}) == len(runs):

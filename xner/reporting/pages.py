@@ -219,7 +219,7 @@ def record_sections(payload: Mapping) -> list[Section]:
     sections = []
     for name in extra:
         rows = [
-            {"study": r.get("profile", r.get("study", "")), "strategy": r["strategy"],
+            {"study": r.get("study", r.get("profile", "")), "strategy": r["strategy"],
              "fine-tuned on": r.get("config", ""), "test": r["eval_lang"], "seed": r["seed"]}
             | (r[name] if isinstance(r[name], dict) else {name: r[name]})
             for r in records if r.get(name) not in (None, {}, [])
