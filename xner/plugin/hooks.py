@@ -108,6 +108,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "cache/ in --xner-results); a rerun trains only what it lacks",
     )
     group.addoption(
+        "--xner-keep",
+        metavar="DIR",
+        help="at the end, keep the run's files in the history store DIR (a new subfolder named "
+        "by date, commit and versions), for `xner history DIR`",
+    )
+    group.addoption(
         "--xner-force",
         action="store_true",
         help="retrain every configuration, ignoring the cache (and replacing its entries)",
@@ -323,6 +329,8 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     try:
         check_writable(state.results_dir)
         check_writable(state.engine.cache_dir)
+        if config.getoption("xner_keep"):
+            check_writable(config.getoption("xner_keep"))  # the history store
         for name in dict.fromkeys(case.study for case in cases):
             if name in state.unsuited:
                 raise ValueError(f"--xner-data: {state.unsuited[name]}")
@@ -408,6 +416,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             state.write_results(plots=True)
         except OSError as err:
             state.write_error = str(err)
+    keep = session.config.getoption("xner_keep")
+    if keep and state.write_error is None:
+        from xner.reporting.store import keep_run
+
+        try:
+            state.kept = keep_run(keep, state.run_facts, state.written)
+        except (OSError, ValueError) as err:
+            state.write_error = str(err)
     state.compare()
     if (state.regressions or state.write_error) and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -447,3 +463,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         write(f"xner: {state.write_error}; the files before it are as last written", red=True)
     else:
         write("wrote " + ", ".join(str(p) for p in state.written))
+    if state.kept is not None:
+        write(f"kept the run in {state.kept}/")

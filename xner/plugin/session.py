@@ -59,6 +59,7 @@ class XnerSession:
     write_error: str | None = None  # the first result file that could not be written
     lock: object = None  # the xner.reporting.output.FolderLock on results_dir, on the controller
     timed: set = field(default_factory=set)  # ConfigIds whose training has a row
+    kept: Path | None = None  # the history store's subfolder this run was kept in (--xner-keep)
     plan: dict | None = None  # a shard's run.plan, from the reports of its cases
 
     @property

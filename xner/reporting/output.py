@@ -1,5 +1,6 @@
 """The one writer of a run's files, for `xner run`, the pytest plugin and `xner merge`:
-results.json, results.csv, tables.md, few_shot.png and transfer.png in one folder.
+results.json, results.csv, tables.md, few_shot.png, transfer.png and report.html (the page
+that shows them all, xner.reporting.pages) in one folder.
 
 results.json keeps the expected figures beside the results, so that tables.md can be rebuilt
 from saved runs alone (`xner merge`).
@@ -133,13 +134,28 @@ def write_run(
         write_atomic(out / "tables.md", md),
     ]
     if plots:
-        for path in (
-            plot_few_shot(results, out / "few_shot.png"),
-            plot_transfer(results, out / "transfer.png"),
-        ):
-            if path is not None:
-                written.append(path)
+        pictures = [
+            path
+            for path in (
+                plot_few_shot(results, out / "few_shot.png"),
+                plot_transfer(results, out / "transfer.png"),
+            )
+            if path is not None
+        ]
+        written.extend(pictures)
+        written.append(write_report_page(out, results, pictures))
     return written
+
+
+def write_report_page(out: Path, results: Sequence[Result], pictures: Sequence[Path]) -> Path:
+    """report.html from what the folder's results.json holds (every key other parts of xner
+    add to it is shown) and the run's pictures."""
+    import json
+
+    from xner.reporting.pages import report_html
+
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return write_atomic(out / "report.html", report_html(payload, results, pictures))
 
 
 def expected_record(result: Result, expected: Mapping) -> dict:
