@@ -88,7 +88,9 @@ def test_a_bad_value_is_refused_alike_by_both_fronts(pytester, capsys):
     result = pytester.runpytest("--xner-seeds", "1,1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "xner run: error: argument --seeds: each seed once, got 1 more than once" in cli
-    assert result.stderr.str().strip().splitlines() == ["ERROR: --xner-seeds: each seed once, got 1 more than once"]
+    assert result.stderr.str().strip().splitlines() == [
+        "ERROR: --xner-seeds: each seed once, got 1 more than once"
+    ]
 
 
 # A study that trains in a few seconds: the tiny model on 80 synthetic sentences, one epoch.

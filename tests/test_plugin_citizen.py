@@ -127,8 +127,9 @@ from pathlib import Path
 
 import pytest
 
+from factories import make_result
+
 from xner.plugin.session import STATE
-from xner.results.records import Result
 
 HERE = Path(__file__).parent
 
@@ -137,13 +138,9 @@ def fake_score(study, config, seed, lang):
     """A training's stand-in: logs which worker scored which configuration."""
     with open(HERE / "scored.txt", "a") as log:
         log.write(f"{os.environ.get('PYTEST_XDIST_WORKER', '-')} {config.label}\\n")
-    return Result(
-        strategy=config.strategy, train_langs=list(config.train_langs), train_size=10,
-        eval_lang=lang, seed=seed, f1=0.5, precision=0.5, recall=0.5,
-        per_type={"PER": 0.5, "ORG": 0.5, "LOC": 0.5}, n_test=10, model="fake",
-        data_source="fake", train_seconds=1.0, eval_seconds=0.1, train_steps=1,
-        seconds_per_step=1.0, versions={"xner": "fake"}, device="fake", config=config.label,
-        profile=study, strategy_version=config.version,
+    return make_result(
+        strategy=config.strategy, train_langs=list(config.train_langs), eval_lang=lang,
+        seed=seed, config=config.label, study=study, strategy_version=config.version,
     )
 
 
@@ -176,6 +173,7 @@ def test_xdist_keeps_a_configuration_on_one_worker_whatever_its_language_codes(p
     pytest.importorskip("xdist")
     shutil.copy(ROOT / "benchmarks" / "test_transfer.py", pytester.path / "test_hyphens.py")
     pytester.makeconftest(FAKE_CONFTEST)
+    shutil.copy(ROOT / "tests" / "factories.py", pytester.path / "factories.py")
     study = write_hyphenated_study(pytester.path)
     result = pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-n", "2",

@@ -1,6 +1,6 @@
-"""The README's example study file and the transfer matrix, run as a user runs them: `xner run
-FILE`, `pytest benchmarks --xner-study FILE` (the real benchmark module) and `xner matrix`, on
-synthetic data and, where the project's shared checkout has it, on real PAN-X."""
+"""The example study file of docs/studies.md and the transfer matrix, run as a user runs them:
+`xner run FILE`, `pytest benchmarks --xner-study FILE` (the real benchmark module) and `xner
+matrix`, on synthetic data and, where the project's shared checkout has it, on real PAN-X."""
 
 import json
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.data.corpora import write_synthetic_xtreme
+from xner.data.panx import write_synthetic_xtreme
 
 ROOT = Path(__file__).resolve().parents[1]
 PANX = ROOT.parent / "shared" / "data" / "panx"  # real PAN-X, only in the shared checkout
@@ -19,8 +19,8 @@ ENV = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
 def readme_example() -> str:
-    """The study file the README shows, verbatim."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The study file docs/studies.md shows, verbatim."""
+    text = (ROOT / "docs" / "studies.md").read_text(encoding="utf-8")
     (example,) = re.findall(r"```toml\n# en_to_it.toml\n(.+?)```", text, flags=re.S)
     return example
 
@@ -63,7 +63,7 @@ def test_the_readme_study_runs_through_xner_run(study_file, tmp_path, data):
     found = cells(tmp_path / "out")
     assert set(found) == EXAMPLE_CELLS
     assert {r["size"] for r in found.values()} == {None, 50, 100, 200}
-    assert {r["profile"] for r in found.values()} == {"en_to_it"}
+    assert {r["study"] for r in found.values()} == {"en_to_it"}
     assert all(r["reference"] == "zero-shot" for k, r in found.items() if k[0] == "few-shot")
     tables = (tmp_path / "out" / "tables.md").read_text(encoding="utf-8")
     assert "few-shot it" in tables and "zero-shot en→it" in tables, "the crossover, in words"

@@ -1,7 +1,8 @@
 """xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
 study, `xner check` checks one and lists its cases without training, `xner ls` lists the
-built-in studies, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `tolerances` and
-`expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
+built-in studies, `xner matrix` a transfer matrix, `xner slurm` a study on a cluster;
+`report`, `merge`, `compare`, `history`, `tolerances` and `expected` work on saved runs
+(results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
 
@@ -10,16 +11,27 @@ import logging
 import signal
 import sys
 
-from xner.cli import check, compare, expected, ls, matrix, merge, run, tolerances
+from xner.cli import (
+    check,
+    compare,
+    expected,
+    history,
+    ls,
+    matrix,
+    merge,
+    run,
+    slurm,
+    tolerances,
+)
 from xner.errors import XnerError
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
-COMMANDS = (run, check, ls, matrix, compare, tolerances, merge, expected)
+COMMANDS = (run, check, ls, matrix, compare, history, tolerances, merge, expected, slurm)
 RUNS = {
     "run": run.run, "check": check.check, "ls": ls.ls, "matrix": matrix.matrix,
     "compare": compare.compare, "merge": merge.merge,
     "report": merge.merge, "expected": expected.print_expected,
-    "tolerances": tolerances.print_tolerances,
+    "tolerances": tolerances.print_tolerances, "slurm": slurm.slurm, "history": history.history,
 }  # fmt: skip
 
 
@@ -51,7 +63,12 @@ def _terminated(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `xner slurm ... -- SBATCH_ARGS`: what follows `--` is sbatch's, not argparse's.
+    after = argv.index("--") if argv[:1] == ["slurm"] and "--" in argv else len(argv)
+    args = parser.parse_args(argv[:after])
+    if after < len(argv):
+        args.sbatch = argv[after + 1 :]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM as Ctrl-C: the workers are ended, the folder's lock released, one line said.
     signal.signal(signal.SIGTERM, _terminated)

@@ -50,6 +50,8 @@ def _writable_out(args: argparse.Namespace):
 
     out = check_writable(args.results)
     check_writable(_engine(args).cache_dir)
+    if args.keep:
+        check_writable(args.keep)  # the history store, before hours of training
     return out
 
 
@@ -77,9 +79,13 @@ def run_study(study, args: argparse.Namespace) -> int:
         preflight(study, options.model)
         results = _train(options, engine, plan)
         run_info = run_record("xner run", options, [study])
+        if shard:
+            run_info["plan"] = _shard_plan(study, options)
         shown, _ = engine.folder_records(results, resamples=options.bootstrap)
         try:
-            engine.write(results, run_info, resamples=options.bootstrap)
+            written = engine.write(
+                results, run_info, resamples=options.bootstrap, findings=study.findings
+            )
         except OSError as err:
             # The figures are shown even when the folder cannot take them (a full disk).
             print(tables(shown, fmt="simple"))
@@ -88,6 +94,15 @@ def run_study(study, args: argparse.Namespace) -> int:
                 "command (what was cached is not trained again)"
             ) from None
     print(tables(shown, fmt="simple"))
+    from xner.reporting.findings import findings_section, verdicts
+
+    section = findings_section(verdicts(study.findings, shown), fmt="simple")
+    if section:
+        print(section)
+    if options.keep:
+        from xner.reporting.store import keep_run
+
+        print(f"kept the run in {keep_run(options.keep, run_info, written)}/")
     kept = len(shown) - len(results)
     print(
         engine.summary()
@@ -96,6 +111,14 @@ def run_study(study, args: argparse.Namespace) -> int:
         + f"; wrote {out}/"
     )
     return 0
+
+
+def _shard_plan(study, options: RunOptions) -> dict:
+    """What this shard records of the plan it was cut from (xner.execution.shard_plan)."""
+    from xner.execution.shard_plan import shard_plan
+
+    runtime = {"dtype": options.dtype, "compile": options.compile}
+    return shard_plan([study], options.shard, options.seeds, options.model, options.data, runtime)
 
 
 def _train(options: RunOptions, engine, plan) -> list:

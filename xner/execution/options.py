@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from xner.execution import flags
 from xner.execution.schedule import Shard
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
+from xner.spec.runtime import DTYPES
 
 PYTEST_PREFIX = "xner-"  # --xner-seeds under pytest is --seeds of `xner run`
 
@@ -90,9 +90,9 @@ RUN_OPTIONS = (
         metavar="I/N",
     ),
     Option(
-        "precision",
+        "dtype",
         "auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default); or force one",
-        choices=PRECISIONS,
+        choices=DTYPES,
     ),
     Option(
         "bootstrap",
@@ -106,6 +106,12 @@ RUN_OPTIONS = (
         "torch.compile the model in every training (lengths padded to multiples of 64 on a GPU)",
         action="store_true",
         default=None,
+    ),
+    Option(
+        "keep",
+        "at the end, keep the run's files in the history store DIR (a new subfolder named by "
+        "date, commit and versions), for `xner history DIR`",
+        metavar="DIR",
     ),
     Option("no-progress", "hide the training progress bars", action="store_true", default=False),
 )
@@ -134,9 +140,10 @@ class RunOptions:
     cache: str | None = None
     force: bool = False
     shard: Shard | None = None
-    precision: str | None = None
+    dtype: str | None = None
     bootstrap: int = BOOTSTRAP_RESAMPLES
     compile: bool | None = None
+    keep: str | None = None
     no_progress: bool = False
     jobs: int = 1  # `xner run --jobs`; under pytest, pytest-xdist's -n
     extra: dict = field(default_factory=dict, compare=False)  # a front's own, for its record

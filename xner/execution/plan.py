@@ -7,7 +7,7 @@ cases by the configuration they belong to, never by parsing an id's text. Plain:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xner.execution.schedule import config_cost, in_shard, longest_first
 from xner.spec.cases import case_id, study_cases
@@ -35,6 +35,7 @@ class Plan:
     trainings: tuple[Planned, ...]
     costs: Mapping[str, float]
     total: int  # configurations before the shard took its share
+    all_costs: Mapping[str, float] = field(default_factory=dict)  # ... and their costs
 
     def cost(self, training: Planned) -> float:
         return self.costs[training.id.name]
@@ -50,7 +51,7 @@ class Plan:
 
 
 def cost_of(study, config) -> float:
-    return config_cost(config, study.fractions, study.recipe.epochs, study.data)
+    return config_cost(config, study)
 
 
 def make_plan(
@@ -77,7 +78,7 @@ def make_plan(
         if name in mine
         for seed in seeds
     )
-    return Plan(trainings, {name: costs[name] for name in mine}, len(costs))
+    return Plan(trainings, {name: costs[name] for name in mine}, len(costs), costs)
 
 
 def case_ids(studies: Iterable, seeds: Sequence[int]) -> dict[str, CaseId]:

@@ -3,6 +3,7 @@ cached on disk under a key of everything that can move their figures."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,8 +16,9 @@ import datasets
 import torch
 
 from xner.data.align import encode
-from xner.data.corpora import concat_languages, few_shot_subset
 from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
+from xner.data.sampling import concat_languages, few_shot_subset
+from xner.execution.entry_lock import EntryLock, lock_path
 from xner.results.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
 from xner.results.records import Result, versions
 from xner.spec.identity import ConfigId
@@ -60,7 +62,7 @@ def _source_fingerprint(source: str) -> str:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
-CACHE_SCHEMA = 1
+CACHE_SCHEMA = 2  # 2: records of results schema 2 (study, runtime dtype)
 
 
 def read_cache(path: Path) -> list[Result] | None:
@@ -78,7 +80,8 @@ def read_cache(path: Path) -> list[Result] | None:
         return [Result.from_dict(r) for r in entry["results"]]
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
         aside = path.with_name(path.name + ".unreadable")
-        path.replace(aside)
+        with contextlib.suppress(FileNotFoundError):  # another reader moved it first
+            path.replace(aside)
         logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
                        path, err, aside.name)  # fmt: skip
         return None
@@ -125,7 +128,7 @@ class Runner:
 
     @cached_property
     def resolved_runtime(self) -> dict:
-        """The runtime as it applies in this process (precision, threads, ...)."""
+        """The runtime as it applies in this process (dtype, threads, ...)."""
         return resolve(self.runtime)
 
     @cached_property
@@ -178,23 +181,45 @@ class Runner:
         return self.cache_dir / f"{stem}-{self.cache_key(config, seed)[:16]}.json"
 
     def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
-        """Results of `config` on each of its evaluation languages: cached, or trained now."""
+        """Results of `config` on each of its evaluation languages: cached, or trained now.
+
+        With a cache, one process at a time trains a configuration (xner.execution.entry_lock):
+        one that finds it being trained elsewhere waits for that entry and reads it."""
         cache = self._cache_path(config, seed)
-        if cache is not None and cache.exists() and not self.force:
-            cached = read_cache(cache)
+        if cache is None:
+            return [self.score(config, seed, lang) for lang in config.eval_langs]
+        while True:
+            cached = self._cached(cache, config, seed)
             if cached is not None:
-                logger.info("%s seed %d: cached in %s", config.label, seed, cache)
                 return cached
+            with EntryLock(lock_path(cache)) as lock:
+                ready = lambda: not self.force and cache.exists()  # noqa: E731
+                if lock.wait(ready, f"{self.study.name} {config.label} seed {seed}"):
+                    # Written by another process between the look above and the lock?
+                    cached = self._cached(cache, config, seed)
+                    if cached is not None:
+                        return cached
+                    return self._train_and_cache(cache, config, seed)
+            # Another process wrote the entry while this one waited: read it (above).
+
+    def _cached(self, cache: Path, config: TrainConfig, seed: int) -> list[Result] | None:
+        if self.force or not cache.exists():
+            return None
+        cached = read_cache(cache)
+        if cached is not None:
+            logger.info("%s seed %d: cached in %s", config.label, seed, cache)
+        return cached
+
+    def _train_and_cache(self, cache: Path, config: TrainConfig, seed: int) -> list[Result]:
         results = [self.score(config, seed, lang) for lang in config.eval_langs]
-        if cache is not None:
-            entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
-            try:
-                write_json(cache, entry, indent=1)
-            except OSError as err:
-                # A full disk must not throw a finished training away: its figures still go
-                # to the run, which says what it could not write.
-                logger.warning("%s; %s seed %d is not cached, its figures go on to the run",
-                               err, config.label, seed)  # fmt: skip
+        entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
+        try:
+            write_json(cache, entry, indent=1)  # atomic: readers see all of it or none
+        except OSError as err:
+            # A full disk must not throw a finished training away: its figures still go
+            # to the run, which says what it could not write.
+            logger.warning("%s; %s seed %d is not cached, its figures go on to the run",
+                           err, config.label, seed)  # fmt: skip
         return results
 
     def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
@@ -269,7 +294,7 @@ class Runner:
             versions=versions(),
             device=device_name(),
             config=config.label,
-            profile=self.study.name,
+            study=self.study.name,
             size=config.size,
             reference=getattr(self.study.strategies.get(config.strategy), "reference", None),
             interval=_interval(scores.sentence_counts, self.tags),

@@ -18,7 +18,7 @@ import pytest
 # the plugin define are imported here for it. All of them are light (no torch, no studies):
 # this module is loaded in every pytest session of an environment that has xner.
 from xner.plugin.fixture import xner_bench, xner_seed  # noqa: F401
-from xner.plugin.session import RESULT_PROPERTY, STATE, Record, XnerSession
+from xner.plugin.session import PLAN_PROPERTY, RESULT_PROPERTY, STATE, Record, XnerSession
 from xner.plugin.xdist import (  # noqa: F401
     pytest_xdist_make_scheduler,
     pytest_xdist_node_collection_finished,
@@ -114,6 +114,9 @@ def pytest_configure(config: pytest.Config) -> None:
         state.compare_path = Path(compare)
     if not state.is_worker:
         config.pluginmanager.register(ResultCollector(state), "xner-results")
+    from xner.plugin.findings import register as register_findings
+
+    register_findings(config)  # test_finding[<study>-<name>] (xner.plugin.findings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -241,6 +244,8 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     try:
         check_writable(state.results_dir)
         check_writable(state.engine.cache_dir)
+        if state.options.keep:
+            check_writable(state.options.keep)  # the history store
         for name in dict.fromkeys(case.study for case in cases):
             if name in state.unsuited:
                 raise StudyError(f"--xner-data: {state.unsuited[name]}")
@@ -271,6 +276,14 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     deselected = [item for item, case in cases.items() if case.configuration not in rank]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
+    if plan.trainings and config.stash[STATE].shard:
+        # The shard's record of its plan travels with each case's report (to the controller
+        # under -n): the collected cases' configurations before the shard took its share.
+        state = config.stash[STATE]
+        costs = {name: cost for name, cost in plan.all_costs.items()}
+        record = state.shard_plan(costs, {case.study for case in cases.values()})
+        for item in cases:
+            item.user_properties.append((PLAN_PROPERTY, record))
     gone = set(deselected)
     items[:] = sorted(
         (item for item in items if item not in gone),
@@ -289,13 +302,16 @@ class ResultCollector:
         if report.when != "call":
             return
         values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
+        for name, value in report.user_properties:
+            if name == PLAN_PROPERTY:
+                self.state.plan_record = value
         for value in values:
             self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
             if value.get("trained") is not None:
                 from xner.spec.identity import ConfigId
 
                 r = value["result"]
-                key = ConfigId(r["profile"], r["strategy"], r["config"], r["seed"])
+                key = ConfigId(r["study"], r["strategy"], r["config"], r["seed"])
                 self.state.trained[key] = value["trained"]
         if values and self.state.write_error is None:
             try:
@@ -312,6 +328,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         try:
             state.write_results(plots=True)
         except OSError as err:
+            state.write_error = str(err)
+    keep = state.options.keep
+    if keep and state.write_error is None:
+        from xner.reporting.store import keep_run
+
+        try:
+            state.kept = keep_run(keep, state.run_facts, state.written)
+        except (OSError, ValueError) as err:
             state.write_error = str(err)
     state.compare()
     if (state.regressions or state.write_error) and session.exitstatus == pytest.ExitCode.OK:
@@ -352,3 +376,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         write(f"xner: {state.write_error}; the files before it are as last written", red=True)
     else:
         write("wrote " + ", ".join(str(p) for p in state.written))
+    if state.kept is not None:
+        write(f"kept the run in {state.kept}/")

@@ -1,5 +1,6 @@
 """The one writer of a run's files, for `xner run`, the pytest plugin and `xner merge`:
-results.json, results.csv, tables.md, few_shot.png and transfer.png in one folder.
+results.json, results.csv, tables.md, few_shot.png, transfer.png and report.html (the page
+that shows them all, xner.reporting.pages) in one folder.
 
 results.json keeps the expected figures beside the results, so that tables.md can be rebuilt
 from saved runs alone (`xner merge`).
@@ -12,6 +13,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from xner.reporting.findings import findings_section, verdicts
 from xner.reporting.plots import plot_few_shot, plot_transfer
 from xner.reporting.tables import cell_of, entity_types, tables
 from xner.results.records import Result, save_results
@@ -24,7 +26,7 @@ from xner.writer import FolderLock, check_writable, write_atomic  # noqa: F401
 CSV_COLUMNS = [
     "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
     "f1_high", "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
-    "train_seconds", "eval_seconds", "device", "profile", "strategy_version", "runtime",
+    "train_seconds", "eval_seconds", "device", "study", "strategy_version", "runtime",
 ]  # fmt: skip
 
 
@@ -64,9 +66,16 @@ def provenance(run: Mapping) -> str:
     return text
 
 
+def incomplete_banner(run: Mapping) -> str:
+    """The first paragraph of a partial merge's tables.md: what is missing
+    (xner.reporting.coverage; `run.incomplete.line`)."""
+    incomplete = run.get("incomplete")
+    return f"**{incomplete['line']}**\n\n" if incomplete else ""
+
+
 def runtimes(results: Iterable[Result]) -> str:
-    """Which runtime produced the figures, per profile, as a paragraph of tables.md."""
-    seen = {(r.profile or "-", describe(r.runtime)) for r in results if r.runtime}
+    """Which runtime produced the figures, per study, as a paragraph of tables.md."""
+    seen = {(r.study or "-", describe(r.runtime)) for r in results if r.runtime}
     if not seen:
         return ""
     return "Runtime: " + "; ".join(f"{p}: {d}" for p, d in sorted(seen)) + ".\n\n"
@@ -82,13 +91,17 @@ def tables_md(
     run: Mapping,
     expected: Sequence[Mapping] = (),
     baseline: Sequence[Result] | None = None,
+    judged: Sequence = (),
 ) -> str:
+    findings = findings_section(judged)
     return (
         "# xner results\n\n"
+        + incomplete_banner(run)
         + provenance(run)
         + runtimes(results)
         + expected_sources(expected)
         + tables(results, expected_cells(expected), baseline, fmt="github")
+        + (f"\n{findings}" if findings else "")
     )
 
 
@@ -99,25 +112,50 @@ def write_run(
     expected: Sequence[Mapping] = (),
     baseline: Sequence[Result] | None = None,
     plots: bool = True,
+    findings: Sequence = (),
 ) -> list[Path]:
-    """Write every file of a run into `out`, each atomically; returns the paths written."""
+    """Write every file of a run into `out`, each atomically; returns the paths written.
+    `findings` (xner.spec.claims.Finding) are judged from `results`: their verdicts go into
+    results.json and tables.md."""
     out = Path(out)
     # Every text is built before the first file is written: a run that cannot be rendered
     # leaves the folder as it was, not half rewritten.
-    csv, md = results_csv(results), tables_md(results, run, expected, baseline)
+    judged = verdicts(findings, results)
+    csv, md = results_csv(results), tables_md(results, run, expected, baseline, judged)
     written = [
-        save_results(out / "results.json", results, dict(run), list(expected)),
+        save_results(
+            out / "results.json",
+            results,
+            dict(run),
+            list(expected),
+            [v.to_dict() for v in judged],
+        ),
         write_atomic(out / "results.csv", csv),
         write_atomic(out / "tables.md", md),
     ]
     if plots:
-        for path in (
-            plot_few_shot(results, out / "few_shot.png"),
-            plot_transfer(results, out / "transfer.png"),
-        ):
-            if path is not None:
-                written.append(path)
+        pictures = [
+            path
+            for path in (
+                plot_few_shot(results, out / "few_shot.png"),
+                plot_transfer(results, out / "transfer.png"),
+            )
+            if path is not None
+        ]
+        written.extend(pictures)
+        written.append(write_report_page(out, results, pictures))
     return written
+
+
+def write_report_page(out: Path, results: Sequence[Result], pictures: Sequence[Path]) -> Path:
+    """report.html from what the folder's results.json holds (every key other parts of xner
+    add to it is shown) and the run's pictures."""
+    import json
+
+    from xner.reporting.pages import report_html
+
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return write_atomic(out / "report.html", report_html(payload, results, pictures))
 
 
 def expected_record(result: Result, expected: Mapping) -> dict:

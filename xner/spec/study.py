@@ -5,7 +5,8 @@ of them.
 The built-in studies are files in xner/spec/studies/ (`report`, REPORT.md's study, and `smoke`, the
 same on a CPU). Everything here is checked when the file loads, before anything trains: an
 unknown key, language or strategy, or a size larger than the corpus, is a StudyError naming
-the file and the key. Plain data: no torch, no datasets.
+the file and the key. A language the study's `[fractions]` (or its base study's) do not name
+keeps its splits whole, as in a study without fractions. Plain data: no torch, no datasets.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from xner.errors import XnerError
+from xner.spec.claims import Finding, parse_findings
 from xner.spec.corpus import CorpusSpec, parse_corpus, parse_entity_types, parse_label_map
 from xner.spec.languages import SYNTHETIC_SIZES, check_lang, source_languages
 from xner.spec.recipe import RECIPE_KEYS, Recipe, SettingError
@@ -32,6 +34,7 @@ STUDY_DIR = Path(__file__).parent / "studies"
 _STUDY_KEYS = {
     "base", "description", "model", "data", "languages", "few_shot_sizes", "version", "mark",
     "fractions", "recipe", "runtime", "strategies", "corpus", "entity_types", "labels",
+    "findings",
 }  # fmt: skip
 _STRATEGY_KEYS = {"description", "train", "eval", "sizes", "few_shot", "reference", "version"}
 _RUNTIME_KEYS = {f.name for f in fields(Runtime)}
@@ -64,6 +67,9 @@ class Study:
     corpus: Mapping[str, CorpusSpec] | None = None
     entity_types: tuple[str, ...] | None = None
     label_map: Mapping[str, str] = field(default_factory=dict)
+    # What the study's tables should show, as claims over its cells (xner.spec.claims), each
+    # judged by xner.results.findings and run as a benchmark case test_finding[<study>-<name>].
+    findings: tuple[Finding, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -89,7 +95,11 @@ class Study:
                 f"{self.source or self.name}: no strategy {', '.join(map(repr, unknown))}; "
                 f"it has: {', '.join(self.strategies)}"
             )
-        return replace(self, strategies={n: self.strategies[n] for n in names})
+        # A finding over a strategy left out is left out with it.
+        kept = [f for f in self.findings if all(cell[0] in names for cell in f.cells)]
+        return replace(
+            self, strategies={n: self.strategies[n] for n in names}, findings=tuple(kept)
+        )
 
 
 def built_in_studies() -> list[str]:
@@ -120,6 +130,8 @@ def _read_table(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if "base" not in table:
         return table
     base = table.pop("base")
+    # A study's findings are its own file's: a study on a base changes its strategies, and the
+    # base's claims are about the base's cells.
     if not isinstance(base, str):
         raise StudyError(f"{path}: base: a built-in study's name or a study file, got {base!r}")
     base_path = STUDY_DIR / f"{base}.toml" if base in built_in_studies() else path.parent / base
@@ -130,6 +142,7 @@ def _read_table(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if base_path.resolve() in seen:
         raise StudyError(f"{path}: base: {base!r} leads back to itself")
     merged = _read_table(base_path, (*seen, path.resolve()))
+    merged.pop("findings", None)
     for key, value in table.items():
         if key in ("recipe", "runtime", "fractions") and isinstance(value, dict):
             merged[key] = {**merged.get(key, {}), **value}
@@ -162,12 +175,11 @@ def check_matrix(
 ) -> None:
     """The languages of `xner matrix --train ... --eval ...` on study `base`, checked before
     its study file is written: a StudyError naming the flag, the language and what the data
-    source (or the base study's [fractions]) has."""
+    source has."""
     try:
         study = load_study(base, data)
     except StudyError as err:
         raise StudyError(f"--study: {err}") from None
-    targets = list(source_languages(study.data)) if evals == "all" else evals
     for flag, langs in (("--train", train), ("--eval", [] if evals == "all" else evals)):
         if evals != "all" or flag == "--train":
             if not langs or "" in langs:
@@ -180,17 +192,6 @@ def check_matrix(
                 check_lang(lang, study.data)
             except ValueError as err:
                 raise StudyError(f"{flag}: {err}") from None
-    if study.fractions is not None:
-        for flag, langs in (("--train", train), ("--eval", targets)):
-            missing = [x for x in langs if x not in study.fractions]
-            if missing:
-                raise StudyError(
-                    f"{flag}{' all' if flag == '--eval' and evals == 'all' else ''}: the "
-                    f"study {study.name!r} has corpus fractions only for "
-                    f"{', '.join(study.fractions)}, not {', '.join(missing[:5])}"
-                    f"{' ...' if len(missing) > 5 else ''}; name languages among them, or "
-                    "give --study a study file without [fractions]"
-                )
 
 
 def _toml_list(train: list[str], evals: list[str] | str) -> str:
@@ -217,9 +218,14 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             raise fail(key, "missing")
     model = _typed(table, "model", str, fail)
     source = str(data or _typed(table, "data", str, fail))
+    if source.startswith("hub:") and not source[len("hub:") :].strip():
+        raise fail("data", 'hub:NAME names a hub-shaped dataset, e.g. "hub:unimelb-nlp/wikiann"')
     languages_spec = table.get("languages", "all")
     if languages_spec == "all" and corpus is not None:
         languages_spec = list(corpus)
+    if languages_spec == "all" and source.startswith("hub:"):
+        raise fail("languages", f"list them: which configurations {source!r} has is not known "
+                   "offline (each language is the configuration of its name)")  # fmt: skip
     if languages_spec == "all":
         try:
             languages_spec = list(source_languages(source))
@@ -250,7 +256,13 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             )
         _check_sizes(name, strategy, source, fractions, fail)
         _check_corpus(name, strategy, corpus, source, fail)
-    _check_fractions(strategies, fractions, fail)
+    cells = [
+        (name, config.label, lang)
+        for name, strategy in strategies.items()
+        for config in strategy.configs()
+        for lang in config.eval_langs
+    ]
+    findings = parse_findings(table.get("findings", []), path.stem, cells, fail)
     return Study(
         name=path.stem,
         model=model,
@@ -270,6 +282,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             parse_entity_types(table["entity_types"], fail) if "entity_types" in table else None
         ),
         label_map=parse_label_map(table["labels"], fail) if "labels" in table else {},
+        findings=findings,
     )
 
 
@@ -366,25 +379,6 @@ def _check_sizes(name, strategy, source, fractions, fail) -> None:
             )
 
 
-def _check_fractions(strategies, fractions, fail) -> None:
-    """With `[fractions]`, every language the study trains or evaluates on needs one: a
-    missing one would fail only when its data loads, after the trainings before it."""
-    if fractions is None:
-        return
-    used = dict.fromkeys(
-        lang
-        for s in strategies.values()
-        for lang in (*[x for t in s.train_sets for x in t], *s.eval_langs)
-    )
-    missing = [lang for lang in used if lang not in fractions]
-    if missing:
-        raise fail(
-            "fractions",
-            f"no fraction for {', '.join(map(repr, missing))}, which the study uses; give "
-            f"every one of {', '.join(used)} a fraction in (0, 1] (1 keeps a split whole)",
-        )
-
-
 def _langs(value, key, source, fail) -> list[str]:
     if isinstance(value, str) or not isinstance(value, list) or not value:
         raise fail(key, f'a non-empty list of language codes or "all", got {value!r}')
@@ -459,8 +453,14 @@ def _mark(table, fail) -> str | None:
     return mark
 
 
+# Keys that older xner read, by their new name: a one-line error says which.
+_RENAMED = {"runtime.precision": "runtime.dtype"}
+
+
 def _no_unknown(table, allowed, prefix, fail) -> None:
     for key in table:
+        if prefix + key in _RENAMED:
+            raise fail(prefix + key, f"renamed to {_RENAMED[prefix + key]} (same values)")
         if key not in allowed:
             raise fail(prefix + key, f"unknown key; known: {', '.join(sorted(allowed))}")
 
