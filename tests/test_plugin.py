@@ -108,6 +108,7 @@ OPTIONS = {
     "--xner-force",
     "--xner-strategy",
     "--xner-no-progress",
+    "--xner-keep",
 }
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

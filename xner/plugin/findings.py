@@ -60,6 +60,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "finding" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker(MARKER):
         return
     state: XnerSession = metafunc.config.stash[STATE]
+    from xner.plugin.hooks import register_study_markers
+
+    register_study_markers(metafunc.config, state)
     params = [
         pytest.param(finding, id=str(finding),
                      marks=[getattr(pytest.mark, study.mark)] if study.mark else [])

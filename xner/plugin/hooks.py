@@ -132,12 +132,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" not in metafunc.fixturenames or marker is None:
         return  # not one of xner's benchmark tests: nothing of xner loads
     state = metafunc.config.stash[STATE]
-    _register_study_markers(metafunc.config, state)
+    register_study_markers(metafunc.config, state)
     cases, ids = _case_params(state, metafunc, marker)
     metafunc.parametrize("case", cases, ids=ids)
 
 
-def _register_study_markers(config: pytest.Config, state: XnerSession) -> None:
+def register_study_markers(config: pytest.Config, state: XnerSession) -> None:
+    """The selected studies' markers, where the project has none of that name; before the
+    first case (or finding) is parametrised with them."""
     known = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
     for study in state.studies.values():
         if study.mark and study.mark not in known:
