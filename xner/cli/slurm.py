@@ -76,7 +76,9 @@ def slurm(args: argparse.Namespace) -> int:
     study = load_study(args.study, args.data).select(args.strategy)
     configs = sum(len(s.configs()) for s in study.strategies.values())
     if args.shards > configs:
-        raise ValueError(
+        from xner.execution.flags import FlagError
+
+        raise FlagError(
             f"--shards {args.shards}: {study.name} has {configs} training configurations; "
             f"use at most {configs} shards"
         )
