@@ -1,6 +1,6 @@
 """xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
-study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `tolerances` and
-`expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
+study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `diff`,
+`tolerances` and `expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import logging
 import signal
 import sys
 
-from xner.cli import compare, expected, matrix, merge, run, tolerances
+from xner.cli import compare, diff, expected, matrix, merge, run, tolerances
 from xner.data.hub import HubUnreachableError
 from xner.execution.jobs import WorkerError
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
-COMMANDS = (run, matrix, compare, tolerances, merge, expected)
+COMMANDS = (run, matrix, compare, diff, tolerances, merge, expected)
 RUNS = {
     "run": run.run, "matrix": matrix.matrix, "compare": compare.compare, "merge": merge.merge,
     "report": merge.merge, "expected": expected.print_expected,
-    "tolerances": tolerances.print_tolerances,
+    "tolerances": tolerances.print_tolerances, "diff": diff.diff,
 }  # fmt: skip
 
 
