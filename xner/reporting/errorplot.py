@@ -55,13 +55,14 @@ def plot_errors(results: Iterable[Result], path: str | Path) -> Path | None:
         return None
     tables = confusion_by_language(records)
     langs = lang_order(set(tables))
-    types = sorted(
-        {t for table in tables.values() for row in table.values() for t in row}
-        | {t for table in tables.values() for t in table} - {MISSED, SPURIOUS}
-    )
+    named = {t for table in tables.values() for row in table.values() for t in row}
+    named |= {t for table in tables.values() for t in table}
+    types = sorted(named - {MISSED, SPURIOUS})
     rows, columns = [*types, SPURIOUS], [*types, MISSED]
     plt = _pyplot()
-    ncols = max(1, min(len(langs), math.ceil(math.sqrt(len(langs) * 1.6))))
+    # Nearly square up to 9 languages, wider than high beyond (a page is wider than high).
+    wide = 1.0 if len(langs) <= 9 else 1.6
+    ncols = max(1, min(len(langs), math.ceil(math.sqrt(len(langs) * wide))))
     nrows = math.ceil(len(langs) / ncols)
     side = 2.4 if len(langs) <= 16 else 1.9
     fig, axes = plt.subplots(
@@ -91,16 +92,16 @@ def plot_errors(results: Iterable[Result], path: str | Path) -> Path | None:
         f"Entity type confusion, {study} {strategy} {config}: gold (rows) x predicted",
         fontsize=10,
     )
-    fig.colorbar(image, ax=axes, fraction=0.02, pad=0.01, label="share of the gold row")
-    fig.set_layout_engine("none")
+    # Laid out by hand: tight_layout cannot place a colorbar shared by a grid.
+    fig.subplots_adjust(left=0.1, right=0.86, bottom=0.12, top=0.9, wspace=0.15, hspace=0.4)
+    bar = fig.add_axes((0.9, 0.2, 0.015, 0.6))
+    fig.colorbar(image, cax=bar, label="share of the gold row")
     return _save_fitted(fig, path, plt)
 
 
 def _save_fitted(fig, path: str | Path, plt) -> Path:
-    """tight_layout cannot place a colorbar shared by a grid: lay out by hand, then save."""
     from xner.writer import write_figure
 
-    fig.subplots_adjust(left=0.08, right=0.9, bottom=0.1, top=0.9, wspace=0.15, hspace=0.35)
     try:
         return write_figure(fig, path)
     finally:
