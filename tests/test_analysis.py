@@ -228,15 +228,16 @@ def test_diff_counts_the_sentences_whose_predicted_tags_differ(runs):
     lines = done.stdout.splitlines()
     a, b = records(runs / "fast"), records(runs / "slow")
     for ra, rb in zip(a, b, strict=True):
-        sa, sb = read_conll(runs / "fast" / ra["predictions"]), read_conll(
-            runs / "slow" / rb["predictions"]
+        sa, sb = (
+            read_conll(runs / "fast" / ra["predictions"]),
+            read_conll(runs / "slow" / rb["predictions"]),
         )
         differ = sum(
             [p for _, _, p in x[1]] != [p for _, _, p in y[1]] for x, y in zip(sa, sb, strict=True)
         )
         assert differ > 0, "two learning rates, two sets of predictions"
-        header = next(i for i, line in enumerate(lines)
-                      if line.startswith(f"zero-shot de->{ra['eval_lang']} seed 0: F1"))  # fmt: skip
+        start = f"zero-shot de->{ra['eval_lang']} seed 0: F1"
+        header = next(i for i, line in enumerate(lines) if line.startswith(start))
         assert f"F1 {ra['f1']:.4f} -> {rb['f1']:.4f}, paired difference" in lines[header]
         assert lines[header + 1].startswith(f"  {differ} of {ra['n_test']} test sentences changed")
     assert "  <" in done.stdout, "changed tags are marked"
