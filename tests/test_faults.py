@@ -386,7 +386,7 @@ print(json.dumps(probe.marks))
 """
 
 
-# What the README says and the program does ------------------------------------------------
+# What the docs say and the program does --------------------------------------------------
 
 
 def test_help_and_version_say_what_each_command_is(tmp_path):
@@ -399,7 +399,7 @@ def test_help_and_version_say_what_each_command_is(tmp_path):
     ran = xner("--help", cwd=tmp_path)
     for command in ("run", "matrix", "compare", "tolerances", "merge", "report", "expected"):
         assert f"\n    {command} " in ran.stdout, command
-    assert "--no-progress" in (Path(__file__).parents[1] / "README.md").read_text()
+    assert "--no-progress" in (Path(__file__).parents[1] / "docs" / "benchmarks.md").read_text()
 
 
 def test_a_run_outside_a_git_checkout_records_xners_version_as_its_commit(tmp_path):

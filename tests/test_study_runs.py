@@ -1,6 +1,6 @@
-"""The README's example study file and the transfer matrix, run as a user runs them: `xner run
-FILE`, `pytest benchmarks --xner-study FILE` (the real benchmark module) and `xner matrix`, on
-synthetic data and, where the project's shared checkout has it, on real PAN-X."""
+"""The example study file of docs/studies.md and the transfer matrix, run as a user runs them:
+`xner run FILE`, `pytest benchmarks --xner-study FILE` (the real benchmark module) and `xner
+matrix`, on synthetic data and, where the project's shared checkout has it, on real PAN-X."""
 
 import json
 import os
@@ -19,8 +19,8 @@ ENV = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
 def readme_example() -> str:
-    """The study file the README shows, verbatim."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The study file docs/studies.md shows, verbatim."""
+    text = (ROOT / "docs" / "studies.md").read_text(encoding="utf-8")
     (example,) = re.findall(r"```toml\n# en_to_it.toml\n(.+?)```", text, flags=re.S)
     return example
 
