@@ -14,7 +14,7 @@ import pytest
 from xner.data.corpora import write_synthetic_xtreme
 
 ENV = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-SIZES = {"train": 120, "validation": 20, "test": 30}
+SIZES = {"train": 160, "validation": 20, "test": 30}
 LANGS = ("de", "fr")
 
 
@@ -30,7 +30,7 @@ def study(path: Path, data: Path, learning_rate: float, name: str) -> Path:
     file.write_text(
         f'base = "smoke"\ndata = "{data}"\nlanguages = ["de", "fr"]\n'
         "[fractions]\nde = 1.0\nfr = 1.0\n"
-        f"[recipe]\nlearning_rate = {learning_rate}\nepochs = 2\n"
+        f"[recipe]\nlearning_rate = {learning_rate}\nepochs = 3\n"
         '[strategies.zero-shot]\ntrain = ["de"]\neval = ["de", "fr"]\n',
         encoding="utf-8",
     )
@@ -42,7 +42,7 @@ def runs(tmp_path_factory):
     """Two runs of one configuration at two learning rates, on the same data."""
     root = tmp_path_factory.mktemp("analysis")
     data = write_synthetic_xtreme(root / "panx", langs=LANGS, sizes=SIZES, raw=True)
-    for name, rate in (("fast", 1e-2), ("slow", 3e-3)):
+    for name, rate in (("fast", 2e-2), ("slow", 1e-2)):
         done = xner("run", str(study(root, data, rate, name)), "--no-progress", "--out", name,
                     cwd=root)  # fmt: skip
         assert done.returncode == 0, done.stderr[-3000:]
@@ -153,11 +153,9 @@ def test_each_cell_has_a_predictions_file_that_conlleval_scores_to_its_record(ru
 def test_a_cached_rerun_and_xner_report_keep_the_predictions(runs):
     out = runs / "fast"
     before = {p.name: p.read_bytes() for p in (out / "predictions").iterdir()}
-    again = xner("run", str(runs / "fast.toml"), "--no-progress", "--out", "fast", cwd=runs)
-    assert "trained 0 configuration(s), 1 from cache" in again.stdout, again.stderr[-2000:]
-    assert {p.name: p.read_bytes() for p in (out / "predictions").iterdir()} == before
     shutil.rmtree(out / "predictions")  # the cache entry keeps its own copy
     again = xner("run", str(runs / "fast.toml"), "--no-progress", "--out", "fast", cwd=runs)
+    assert "trained 0 configuration(s), 1 from cache" in again.stdout, again.stderr[-2000:]
     assert {p.name: p.read_bytes() for p in (out / "predictions").iterdir()} == before
     report = xner("report", "fast/results.json", "--out", "rebuilt", cwd=runs)
     assert report.returncode == 0, report.stderr
@@ -250,7 +248,7 @@ def test_diff_counts_the_sentences_whose_predicted_tags_differ(runs):
 def test_diff_refuses_runs_of_different_test_data_in_one_line(runs):
     other = write_synthetic_xtreme(runs / "other", langs=LANGS, sizes=SIZES | {"train": 40},
                                    seed=1, raw=True)  # fmt: skip
-    file = study(runs, other, 1e-2, "other")
+    file = study(runs, other, 2e-2, "other")
     done = xner("run", str(file), "--no-progress", "--out", "other-out", cwd=runs)
     assert done.returncode == 0, done.stderr[-2000:]
     refused = xner("diff", "fast", "other-out", cwd=runs)

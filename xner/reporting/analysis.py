@@ -39,8 +39,9 @@ def error_tables(results: Sequence[Result], fmt: str = "github") -> str:
     text = "## Where F1 is lost\n\n"
     text += (
         "Entities per cell, summed over seeds (SemEval-2013 task 9.1 categories by nervaluate): "
-        "exact = strict correct, wrong type = ent_type incorrect, wrong boundary = exact "
-        "incorrect, missed and spurious = strict.\n\n"
+        "correct, missed and spurious = strict view; wrong type = ent_type incorrect (overlaps "
+        "a gold entity of another type); wrong boundary = exact incorrect (overlaps it with "
+        "other boundaries). An entity wrong in both counts in both.\n\n"
     )
     for (study, strategy), group in _by_strategy(cells).items():
         rows = []
@@ -61,7 +62,7 @@ def error_tables(results: Sequence[Result], fmt: str = "github") -> str:
 
 
 _COLUMNS = (
-    ("exact", "strict", "correct"),
+    ("correct", "strict", "correct"),
     ("wrong type", "ent_type", "incorrect"),
     ("wrong boundary", "exact", "incorrect"),
     ("missed", "strict", "missed"),
