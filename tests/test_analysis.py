@@ -162,6 +162,12 @@ def test_a_cached_rerun_and_xner_report_keep_the_predictions(runs):
     assert {p.name: p.read_bytes() for p in (runs / "rebuilt" / "predictions").iterdir()} == before
     for name in ("tables.md", "results.json", "errors.png"):
         assert (runs / "rebuilt" / name).read_bytes() == (out / name).read_bytes(), name
+    merged = xner("merge", "fast/results.json", "slow/results.json", "--out", "merged", cwd=runs)
+    assert merged.returncode == 0, merged.stderr
+    for r in records(runs / "merged"):
+        study = Path(r["predictions"]).name.split("-")[0]  # the cache entry's name: study first
+        source = runs / study / r["predictions"]
+        assert (runs / "merged" / r["predictions"]).read_bytes() == source.read_bytes()
 
 
 # ---- error analysis and factors in the files --------------------------------------------------
