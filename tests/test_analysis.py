@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import make_result
 from xner.data.corpora import write_synthetic_xtreme
 
 ENV = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
@@ -266,16 +267,12 @@ def test_diff_refuses_runs_of_different_test_data_in_one_line(runs):
 def test_a_cache_entry_without_its_predictions_file_trains_again(tmp_path):
     from xner.execution.runner import CACHE_SCHEMA, read_cache
 
-    record = {"strategy": "zero-shot", "train_langs": ["de"], "train_size": 1, "eval_lang": "de",
-              "seed": 0, "f1": 0.5, "precision": 0.5, "recall": 0.5, "per_type": {}, "n_test": 1,
-              "model": "tiny", "data_source": "synthetic", "train_seconds": 1.0,
-              "eval_seconds": 1.0, "versions": {}, "device": "cpu",
-              "predictions": "predictions/entry.de.conll"}  # fmt: skip
+    record = make_result(predictions="predictions/entry.de.conll").to_dict()
     entry = tmp_path / "entry.json"
     entry.write_text(json.dumps({"schema": CACHE_SCHEMA, "results": [record]}))
     assert read_cache(entry) is None and (tmp_path / "entry.json.unreadable").is_file()
     entry.write_text(json.dumps({"schema": CACHE_SCHEMA, "results": [record]}))
     (tmp_path / "entry.de.conll").write_text("# sent_id = 0\n\n")
     assert [r.f1 for r in read_cache(entry)] == [0.5]
-    entry.write_text(json.dumps({"schema": 1, "results": [record]}))  # before predictions
+    entry.write_text(json.dumps({"schema": CACHE_SCHEMA - 1, "results": [record]}))  # before
     assert read_cache(entry) is None

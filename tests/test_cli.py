@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import make_result
 from xner.data.corpora import write_synthetic_xtreme
 
 
@@ -39,7 +40,7 @@ def test_zero_shot_on_a_data_folder_then_cached_then_forced(data_dir, tmp_path):
     assert "trained 1 configuration(s), 0 from cache" in first.stdout
     assert "fine-tuned on" in first.stdout and "de " in first.stdout
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert saved["schema"] == 1
+    assert saved["schema"] == 2
     assert [r["eval_lang"] for r in saved["results"]] == ["de", "fr", "it", "en"]
     assert {r["data_source"] for r in saved["results"]} == {str(data_dir)}
     assert (tmp_path / "out" / "tables.md").read_text().count("|") > 10
@@ -124,20 +125,18 @@ def test_a_full_disk_is_one_line_and_leaves_no_stray_file(tmp_path):
     """A file-size limit (RLIMIT_FSIZE binds root) makes the plots fail as a full disk does:
     one line naming the file, no temporary left, the files already written intact."""
     script = (
-        "import resource, sys\n"
+        "import json, resource, sys\n"
         "from xner.reporting.output import write_run\n"
         "from xner.results.records import Result\n"
-        "r = Result(strategy='zero-shot', train_langs=['de'], train_size=1, eval_lang='de',\n"
-        "    seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={}, n_test=1, model='m',\n"
-        "    data_source='d', train_seconds=1.0, eval_seconds=1.0, versions={}, device='cpu',\n"
-        "    config='de', profile='smoke')\n"
+        "r = Result.from_dict(json.loads(sys.argv[2]))\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (5_000, 5_000))\n"
         "try:\n"
         "    write_run(sys.argv[1], [r], {'versions': {}})\n"
         "except OSError as err:\n"
         "    print(err)\n"
     )
-    out = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+    record = json.dumps(make_result(eval_lang="de").to_dict())
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path), record],
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == f"{tmp_path / 'transfer.png'}: cannot write (File too large)"
@@ -216,14 +215,11 @@ def test_expected_prints_a_file_whose_environment_variant_is_chosen_by_version(t
     """`xner expected` turns a run into expected figures; an [[environment]] variant it prints
     is used exactly where the installed version matches."""
     from xner.cli.main import main
-    from xner.results.records import Result, save_results
+    from xner.results.records import save_results
     from xner.spec.expected import load_expected
 
     def run(f1):
-        r = Result(strategy="zero-shot", train_langs=["de"], train_size=1, eval_lang="fr",
-                   seed=0, f1=f1, precision=f1, recall=f1, per_type={}, n_test=1, model="m",
-                   data_source="d", train_seconds=1.0, eval_seconds=1.0, versions={},
-                   device="cpu", config="de", profile="smoke", strategy_version=2)  # fmt: skip
+        r = make_result(f1, strategy_version=2)
         return save_results(tmp_path / f"{f1}.json", [r], {"versions": {}})
 
     assert main(["expected", str(run(0.25))]) == 0

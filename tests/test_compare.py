@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.factories import make_result
 from xner.cli.main import main
 from xner.reporting.compare import CellComparison, compare_runs
 from xner.reporting.output import results_csv
@@ -19,7 +20,7 @@ from xner.results.intervals import (
     rebootstrap,
     sentence_counts,
 )
-from xner.results.records import Result, save_results
+from xner.results.records import save_results
 
 
 def test_counts_survive_results_json_and_bad_text_is_named():
@@ -37,13 +38,10 @@ def scored(true, pred, seed=0, strategy="zero-shot", config="de", lang="fr"):
     counts = sentence_counts(true, pred)
     tp, fp, fn = counts.sum(axis=(0, 1))
     f1 = 2 * tp / (2 * tp + fp + fn)
-    return Result(strategy=strategy, train_langs=[config], train_size=10, eval_lang=lang,
-                  seed=seed, f1=float(f1), precision=0.0, recall=0.0,
-                  per_type={"PER": float(f1)}, n_test=len(true),
-                  model="m", data_source="d", train_seconds=1.0, eval_seconds=1.0, versions={},
-                  device="cpu", config=config, profile="s",
-                  interval=bootstrap(counts).to_dict(),
-                  sentence_counts=encode_counts(counts))  # fmt: skip
+    return make_result(float(f1), strategy=strategy, train_langs=[config], train_size=10,
+                       eval_lang=lang, seed=seed, n_test=len(true), config=config, study="s",
+                       interval=bootstrap(counts).to_dict(),
+                       sentence_counts=encode_counts(counts))  # fmt: skip
 
 
 def one_entity_runs(n_right: int, n: int = 200):

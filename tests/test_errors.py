@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 
+from tests.factories import make_result
 from xner.reporting.analysis import correlations, error_tables, factor_tables
 from xner.reporting.errorplot import plot_errors
 from xner.results.errors import error_analysis
@@ -88,15 +89,10 @@ def record(lang: str, f1: float, fertility: float, confusion=None) -> Result:
     errors = error_analysis([["B-PER", "O"]], [["B-ORG", "O"]], TYPES)
     if confusion is not None:
         errors = errors | {"confusion": confusion}
-    return Result(
-        strategy="zero-shot", train_langs=["de"], train_size=10, eval_lang=lang, seed=0, f1=f1,
-        precision=f1, recall=f1, per_type={}, n_test=1, model="tiny", data_source="synthetic",
-        train_seconds=0.0, eval_seconds=0.0, versions={}, device="cpu", config="de",
-        profile="s", errors=errors,
-        factors={"words": 10, "fertility": fertility, "split_share": fertility / 4,
-                 "truncated_share": 0.0, "truncated_words": 0, "max_length": 512,
-                 "entity_types": {"counts": {"PER": 1}, "shares": {"PER": 1.0}}},
-    )  # fmt: skip
+    factors = {"words": 10, "fertility": fertility, "split_share": fertility / 4,
+               "truncated_share": 0.0, "truncated_words": 0, "max_length": 512,
+               "entity_types": {"counts": {"PER": 1}, "shares": {"PER": 1.0}}}  # fmt: skip
+    return make_result(f1, eval_lang=lang, study="s", errors=errors, factors=factors)
 
 
 def test_spearman_across_targets_excludes_the_training_language():

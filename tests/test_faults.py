@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import make_result
+
 STUDY = """\
 model = "tiny"
 data = "synthetic"
@@ -76,8 +78,10 @@ BAD_STUDIES = [
      "recipe.metric_mode: one of 'default', 'strict', got 'lenient'"),
     ((RUNTIME, "[runtime]\nthreads = 0\n"),
      "runtime.threads: a whole number of at least 1, got 0"),
-    ((RUNTIME, '[runtime]\nprecision = "fp8"\n'),
-     "runtime.precision: unknown precision 'fp8'; choose one of auto, fp32, bf16, fp16"),
+    ((RUNTIME, '[runtime]\ndtype = "fp8"\n'),
+     "runtime.dtype: unknown dtype 'fp8'; choose one of auto, fp32, bf16, fp16"),
+    ((RUNTIME, '[runtime]\nprecision = "bf16"\n'),
+     "runtime.precision: renamed to runtime.dtype (same values)"),
     ((RUNTIME, "[runtime]\neval_batch_size = 0\n"),
      "runtime.eval_batch_size: a whole number of at least 1, got 0"),
     ((RUNTIME, "[runtime]\nloader_workers = -1\n"),
@@ -203,23 +207,18 @@ def saved_run(tmp_path, edit=None, name="run.json"):
     import numpy as np
 
     from xner.results.intervals import bootstrap, encode_counts
-    from xner.results.records import Result
 
     records = []
     for lang, tp in (("de", 6), ("fr", 3)):
         counts = np.zeros((10, 3, 3), dtype=np.int64)
         counts[:, 0, 0], counts[:, 0, 1], counts[:, 0, 2] = tp // 3, 1, 1
         records.append(
-            Result(
-                strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang=lang,
-                seed=0, f1=0.5, precision=0.5, recall=0.5, per_type={"PER": 0.5}, n_test=10,
-                model="tiny", data_source="synthetic", train_seconds=1.0, eval_seconds=0.1,
-                versions={"xner": "0.1.0"}, device="cpu", config="de", profile="smoke",
-                runtime={"precision": "fp32"}, interval=bootstrap(counts, 50).to_dict(),
+            make_result(
+                eval_lang=lang, interval=bootstrap(counts, 50).to_dict(),
                 sentence_counts=encode_counts(counts),
             ).to_dict()
         )  # fmt: skip
-    payload = {"schema": 1, "run": {"versions": {"xner": "0.1.0"}}, "results": records}
+    payload = {"schema": 2, "run": {"versions": {"xner": "0.1.0"}}, "results": records}
     if edit is not None:
         edit(payload)
     path = tmp_path / name
@@ -447,21 +446,29 @@ eval = ["de"]
 """
 
 
-def start_run_and_its_worker(tmp_path):
-    """`xner run` of a training that takes minutes, once its worker has started."""
+def start_with_its_worker(tmp_path, command, wait_s=60):
+    """`command` (in its own session) of the long study, once its training worker has
+    started: (the process, its workers' pids)."""
     (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
-    run = subprocess.Popen(
-        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV,
-        start_new_session=True,
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=ENV, start_new_session=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not (workers := children(run.pid)) and time.monotonic() < deadline:
-        assert run.poll() is None, run.communicate()
+    deadline = time.monotonic() + wait_s
+    while not (workers := children(process.pid)) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     assert workers, "no training worker started"
     time.sleep(2)  # the worker is loading torch, or training
-    return run, workers
+    return process, workers
+
+
+def start_run_and_its_worker(tmp_path):
+    """`xner run` of a training that takes minutes, once its worker has started."""
+    return start_with_its_worker(
+        tmp_path,
+        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress"],
+    )
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -504,20 +511,13 @@ def test_a_shard_that_holds_no_configuration_is_refused_before_training(tmp_path
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_ctrl_c_of_a_pytest_session_ends_its_training_worker_at_once(tmp_path):
-    (tmp_path / "long.toml").write_text(LONG, encoding="utf-8")
-    session = subprocess.Popen(
+    session, workers = start_with_its_worker(
+        tmp_path,
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
          str(BENCHMARKS / "test_transfer.py"), "--xner-study", "long.toml",
          "--xner-results", "out"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=ENV,
-        start_new_session=True,
+        wait_s=120,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not (workers := children(session.pid)) and time.monotonic() < deadline:
-        assert session.poll() is None, session.communicate()
-        time.sleep(0.1)
-    assert workers, "no training worker started"
-    time.sleep(2)
     start = time.monotonic()
     os.killpg(session.pid, 2)  # Ctrl-C reaches the whole foreground group
     out, err = session.communicate(timeout=60)

@@ -1,9 +1,9 @@
 """One identity of a case (xner.spec.identity): two studies that share strategy names keep their
 own cells in the tables, merge, compare and expected figures."""
 
-import dataclasses
 import json
 
+from tests.factories import make_result
 from xner.cli.main import main
 from xner.execution.schedule import config_key
 from xner.reporting.compare import compare_runs
@@ -13,16 +13,9 @@ from xner.results.records import Result, load_results, save_results
 from xner.spec.identity import CaseId, Cell, ConfigId
 from xner.spec.study import load_study
 
-BASE = Result(
-    strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang="fr", seed=0, f1=0.5,
-    precision=0.5, recall=0.5, per_type={"PER": 0.5}, n_test=10, model="tiny",
-    data_source="synthetic", train_seconds=1.0, eval_seconds=0.1, versions={"xner": "1"},
-    device="cpu", config="de", profile="smoke", runtime={"precision": "fp32"},
-)  # fmt: skip
-
 
 def result(study: str, f1: float, **changes) -> Result:
-    return dataclasses.replace(BASE, profile=study, f1=f1, per_type={"PER": f1}, **changes)
+    return make_result(f1, study=study, **changes)
 
 
 def test_the_identity_carries_the_study():
@@ -78,6 +71,6 @@ def test_merging_runs_of_two_studies_keeps_their_cells_apart(tmp_path, capsys):
     b = save_results(tmp_path / "b.json", [result("fast", 0.3)], {"versions": {}})
     assert main(["merge", str(a), str(b), "--out", str(tmp_path / "out")]) == 0
     merged = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
-    assert sorted((r["profile"], r["f1"]) for r in merged) == [("fast", 0.3), ("smoke", 0.5)]
+    assert sorted((r["study"], r["f1"]) for r in merged) == [("fast", 0.3), ("smoke", 0.5)]
     written = (tmp_path / "out" / "tables.md").read_text()
     assert "## fast" in written and "## smoke" in written

@@ -1,10 +1,10 @@
 """`xner merge`: saved runs combine only when they measured the same thing the same way."""
 
-import dataclasses
 import json
 
 import pytest
 
+from tests.factories import make_result
 from xner.cli.main import main
 from xner.reporting.merge import MergeError, merge_runs
 from xner.results.records import Result, save_results
@@ -14,13 +14,7 @@ RUN = {"versions": VERSIONS, "recipes": {"smoke": {"learning_rate": 0.003}}}
 
 
 def result(lang: str, f1: float, **changes) -> Result:
-    base = Result(
-        strategy="zero-shot", train_langs=["de"], train_size=100, eval_lang=lang, seed=0, f1=f1,
-        precision=f1, recall=f1, per_type={"PER": f1}, n_test=10, model="tiny",
-        data_source="synthetic", train_seconds=1.0, eval_seconds=0.1, versions=VERSIONS,
-        device="cpu", config="de", profile="smoke", runtime={"precision": "fp32"},
-    )  # fmt: skip
-    return dataclasses.replace(base, **changes)
+    return make_result(f1, eval_lang=lang, versions=VERSIONS, **changes)
 
 
 def save(tmp_path, name, results, run=RUN, expected=None):
@@ -47,10 +41,10 @@ def test_disjoint_runs_merge_with_their_expected_figures(tmp_path):
          "disagree on the recipe of study 'smoke'"),
         ({"results": [result("fr", 0.2, model="other")]}, "disagree on the model of study"),
         ({"results": [result("fr", 0.2, data_source="/data")]}, "disagree on the data of"),
-        ({"results": [result("fr", 0.2, runtime={"precision": "bf16"})]},
-         "disagree on the precision of study 'smoke'"),
+        ({"results": [result("fr", 0.2, runtime={"dtype": "bf16"})]},
+         "disagree on the dtype of study 'smoke'"),
     ],
-    ids=["contradiction", "versions", "recipe", "model", "data", "precision"],
+    ids=["contradiction", "versions", "recipe", "model", "data", "dtype"],
 )  # fmt: skip
 def test_runs_that_disagree_are_refused_with_the_reason(tmp_path, change, message):
     a = save(tmp_path, "a", [result("de", 0.7)])

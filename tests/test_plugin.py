@@ -101,7 +101,7 @@ OPTIONS = {
     "--xner-compare-fail",
     "--xner-compare-plain",
     "--xner-bootstrap",
-    "--xner-precision",
+    "--xner-dtype",
     "--xner-compile",
     "--xner-shard",
     "--xner-cache",
@@ -117,8 +117,9 @@ from pathlib import Path
 
 import pytest
 
+from factories import make_result  # tests/factories.py, copied beside this conftest
+
 from xner.plugin.session import STATE
-from xner.results.records import Result
 from xner.spec.study import load_study
 
 HERE = Path(__file__).parent
@@ -147,15 +148,15 @@ class FakeStudy:
             while not (HERE / "resume").exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
         f1 = spec["f1"][cell] + spec["seed_step"] * seed
-        return Result(
-            strategy=config.strategy, train_langs=list(config.train_langs),
-            train_size=config.size or 1000, eval_lang=lang, seed=seed, f1=f1,
+        return make_result(
+            f1, strategy=config.strategy, train_langs=list(config.train_langs),
+            train_size=config.size or 1000, eval_lang=lang, seed=seed,
             precision=f1 + 0.01, recall=f1 - 0.01,
             per_type={"PER": f1 + 0.02, "ORG": f1 - 0.02, "LOC": f1}, n_test=100,
             model="fake-model", data_source="fake-data", train_seconds=1.5, eval_seconds=0.25,
-            train_steps=30, seconds_per_step=0.05, versions={"xner": "fake"},
+            train_steps=30, seconds_per_step=0.05, versions={"xner": "fake"}, runtime={},
             device="fake:" + os.environ.get("PYTEST_XDIST_WORKER", "main"),
-            config=config.label, profile=self.study.name, strategy_version=config.version,
+            config=config.label, study=self.study.name, strategy_version=config.version,
             size=config.size, reference=self.study.strategies[config.strategy].reference,
         )
 
@@ -217,6 +218,7 @@ def copy_benchmarks(pytester) -> None:
     # Under another module name: the outer session may have imported benchmarks/test_transfer.py
     # as `test_transfer` already, and an in-process run would refuse a second one by that name.
     shutil.copy(BENCHMARKS / "test_transfer.py", pytester.path / COPY)
+    shutil.copy(Path(__file__).parent / "factories.py", pytester.path / "factories.py")
 
 
 @pytest.fixture(autouse=True)
@@ -295,7 +297,7 @@ def test_options_are_one_group_in_help(pytester):
 
 
 def test_options_reach_the_study(pytester):
-    """--xner-model, --xner-data and --xner-precision go into every training job."""
+    """--xner-model, --xner-data and --xner-dtype go into every training job."""
     pytester.makepyfile(
         """
         from xner.plugin.session import STATE
@@ -306,7 +308,7 @@ def test_options_reach_the_study(pytester):
             job = state.job("smoke", config, 3)
             assert (job.model, job.data, job.study, job.seed) == (
                 "my-model", "my-data", "smoke", 3)
-            assert job.runtime.precision == "bf16"
+            assert job.runtime.dtype == "bf16"
             assert job.runtime.threads == 1 and job.runtime.portable  # the smoke study's
             assert state.job("report", config, 3).runtime.threads is None
             assert state.seeds == [3, 1]
@@ -314,7 +316,7 @@ def test_options_reach_the_study(pytester):
     )
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--xner-model=my-model", "--xner-data=my-data",
-        "--xner-seeds=3,1", "--xner-precision=bf16",
+        "--xner-seeds=3,1", "--xner-dtype=bf16",
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.assert_outcomes(passed=1)
@@ -332,14 +334,14 @@ def test_options_reach_the_study(pytester):
             "--xner-seeds: comma-separated seeds from 0 to 4294967295, got ' , '",
         ),
         (("--xner-compare", "missing.json"), "--xner-compare: no file 'missing.json'"),
-        (("--xner-compare", "schema2.json"), "schema2.json: results schema 2"),
+        (("--xner-compare", "schema9.json"), "schema9.json: results schema 9"),
     ],
     ids=["seeds-not-integers", "seeds-empty", "compare-missing", "compare-wrong-schema"],
 )
 def test_bad_option_values_stop_before_any_case(project, args, message):
     """A usage error names the bad value before anything trains; a --xner-compare file that
     cannot be read must not surface as an INTERNALERROR after the first case has trained."""
-    (project.path / "schema2.json").write_text('{"schema": 2, "run": {}, "results": []}')
+    (project.path / "schema9.json").write_text('{"schema": 9, "run": {}, "results": []}')
     result = run(project, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()[-2000:]
     assert message in result.stderr.str()
@@ -349,7 +351,7 @@ def test_bad_option_values_stop_before_any_case(project, args, message):
 # 2. markers -----------------------------------------------------------------------------------
 
 
-def test_markers_select_profiles_and_gpu_skips_without_cuda(project):
+def test_markers_select_studies_and_gpu_skips_without_cuda(project):
     import torch
 
     if torch.cuda.is_available():
@@ -394,7 +396,7 @@ def test_run_writes_results_tables_and_plots(project):
     out = project.path / "out"
 
     saved = load_json(out / "results.json")
-    assert saved["schema"] == 1
+    assert saved["schema"] == 2
     records = saved["results"]
     assert len(records) == len(SMOKE_IDS)
     assert cells(records) == sorted(
@@ -912,13 +914,13 @@ def test_both_fronts_build_the_same_job_on_the_same_cache(pytester):
     )
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--xner-results", "res", "--xner-cache", "shared",
-        "--xner-precision", "fp32", "--xner-force", "--xner-data", "synthetic",
+        "--xner-dtype", "fp32", "--xner-force", "--xner-data", "synthetic",
         "--xner-study", "smoke",
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     from_pytest = Job.from_json((pytester.path / "job.json").read_text())
     args = build_parser().parse_args(
-        ["run", "smoke", "--out", "res", "--cache", "shared", "--precision", "fp32", "--force",
+        ["run", "smoke", "--out", "res", "--cache", "shared", "--dtype", "fp32", "--force",
          "--data", "synthetic"]
     )  # fmt: skip
     config = SMOKE.strategies["few-shot"].configs()[0]
@@ -945,7 +947,7 @@ def test_two_studies_in_one_session_then_a_rerun_from_the_cache(pytester):
     first.stdout.fnmatch_lines(["trained 2 configuration(s), 0 from cache*"])
     out = pytester.path / "out"
     records = load_json(out / "results.json")["results"]
-    f1 = {r["profile"]: r["f1"] for r in records}
+    f1 = {r["study"]: r["f1"] for r in records}
     assert sorted(f1) == ["slow", "smoke"] and f1["slow"] != f1["smoke"]
     tables = (out / "tables.md").read_text(encoding="utf-8")
     slow_part, smoke_part = tables.split("## slow", 1)[1].split("## smoke")
@@ -957,5 +959,5 @@ def test_two_studies_in_one_session_then_a_rerun_from_the_cache(pytester):
     again = run(pytester, "--xner-study", "smoke", "-k", smallest)
     assert again.ret == pytest.ExitCode.OK, again.stdout.str()[-3000:]
     again.stdout.fnmatch_lines(["trained 0 configuration(s), 1 from cache*"])
-    kept = {r["profile"]: r["f1"] for r in load_json(out / "results.json")["results"]}
+    kept = {r["study"]: r["f1"] for r in load_json(out / "results.json")["results"]}
     assert kept == f1, "the smoke figure from the cache, the slow study's record kept"

@@ -5,19 +5,17 @@ import random
 
 from PIL import Image
 
+from tests.factories import make_result
 from xner.reporting.plots import ANNOTATE_UP_TO, plot_few_shot, plot_transfer
 from xner.reporting.tables import tables
-from xner.results.records import Result
 from xner.spec.languages import PANX_LANGS
 
 
 def result(strategy, train, lang, f1, size=None, reference=None):
     label = "+".join(train) + (f":{size}" if size else "")
-    return Result(strategy=strategy, train_langs=list(train), train_size=size or 100,
-                  eval_lang=lang, seed=0, f1=f1, precision=f1, recall=f1, per_type={},
-                  n_test=10, model="m", data_source="d", train_seconds=1.0, eval_seconds=1.0,
-                  versions={}, device="cpu", config=label, profile="s", size=size,
-                  reference=reference)  # fmt: skip
+    return make_result(f1, strategy=strategy, train_langs=list(train), train_size=size or 100,
+                       eval_lang=lang, per_type={}, config=label, study="s", size=size,
+                       reference=reference)  # fmt: skip
 
 
 def test_a_40_column_matrix_renders_legibly(tmp_path):

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.release
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
-        Runtime(precision="fp8")
+    with pytest.raises(ValueError, match="unknown dtype 'fp8'"):
+        Runtime(dtype="fp8")
     with pytest.raises(ValueError, match="threads: a whole number of at least 1, got 0"):
         Runtime(threads=0)
 
@@ -22,10 +22,10 @@ def test_bad_settings_are_refused():
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU resolution")
 def test_auto_is_fp32_on_a_cpu_and_fp16_is_refused():
     resolved = resolve(Runtime())
-    assert resolved["precision"] == "fp32" and resolved["tf32"] is False
+    assert resolved["dtype"] == "fp32" and resolved["tf32"] is False
     assert resolved["loader_workers"] == 0 and resolved["threads"] == torch.get_num_threads()
     with pytest.raises(ValueError, match="fp16 needs a CUDA GPU"):
-        resolve(Runtime(precision="fp16"))
+        resolve(Runtime(dtype="fp16"))
 
 
 def test_worker_environment_fixes_threads_and_numerics():
@@ -38,14 +38,14 @@ def test_worker_environment_fixes_threads_and_numerics():
 
 
 def test_with_options_keeps_unset_fields():
-    runtime = Runtime(threads=1, portable=True).with_options(precision="bf16", compile=None)
-    assert (runtime.precision, runtime.threads, runtime.portable, runtime.compile) == (
+    runtime = Runtime(threads=1, portable=True).with_options(dtype="bf16", compile=None)
+    assert (runtime.dtype, runtime.threads, runtime.portable, runtime.compile) == (
         "bf16", 1, True, False
     )  # fmt: skip
 
 
 def test_plain_is_the_trainers_defaults_and_tables_say_so():
-    assert (PLAIN.optim, PLAIN.fast, PLAIN.precision, PLAIN.tf32) == (None, False, "fp32", False)
-    text = describe({"precision": "bf16", "tf32": True, "optim": "adamw_torch_fused",
+    assert (PLAIN.optim, PLAIN.fast, PLAIN.dtype, PLAIN.tf32) == (None, False, "fp32", False)
+    text = describe({"dtype": "bf16", "tf32": True, "optim": "adamw_torch_fused",
                      "fast": True, "threads": 1, "portable": False})  # fmt: skip
     assert text == "bf16, TF32, fused AdamW, no per-step sync, 1 thread"

@@ -63,7 +63,7 @@ def test_the_readme_study_runs_through_xner_run(study_file, tmp_path, data):
     found = cells(tmp_path / "out")
     assert set(found) == EXAMPLE_CELLS
     assert {r["size"] for r in found.values()} == {None, 50, 100, 200}
-    assert {r["profile"] for r in found.values()} == {"en_to_it"}
+    assert {r["study"] for r in found.values()} == {"en_to_it"}
     assert all(r["reference"] == "zero-shot" for k, r in found.items() if k[0] == "few-shot")
     tables = (tmp_path / "out" / "tables.md").read_text(encoding="utf-8")
     assert "few-shot it" in tables and "zero-shot en→it" in tables, "the crossover, in words"

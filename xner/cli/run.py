@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from xner.execution import flags
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
+from xner.spec.runtime import DTYPES
 
 
 def add_parser(commands) -> None:
@@ -54,7 +54,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         "configurations); combine the shards' results.json with `xner merge`",
     )  # fmt: skip
     command.add_argument(
-        "--precision", choices=PRECISIONS,
+        "--dtype", choices=DTYPES,
         help="auto (bf16 mixed precision on GPUs that have it, fp32 on CPU), or force one",
     )  # fmt: skip
     command.add_argument(
@@ -80,7 +80,7 @@ def _engine(args: argparse.Namespace):
     from xner.execution.engine import Engine
 
     return Engine(
-        args.out, args.cache, args.force, args.model, args.data, args.precision, args.compile,
+        args.out, args.cache, args.force, args.model, args.data, args.dtype, args.compile,
         progress=not args.no_progress and args.jobs == 1,
     )  # fmt: skip
 
@@ -131,7 +131,7 @@ def run_study(study, args: argparse.Namespace) -> int:
         }
         shown, _ = engine.folder_records(results, resamples=args.bootstrap)
         try:
-            engine.write(results, run_info, resamples=args.bootstrap)
+            engine.write(results, run_info, resamples=args.bootstrap, findings=study.findings)
         except OSError as err:
             # The figures are shown even when the folder cannot take them (a full disk).
             print(tables(shown, fmt="simple"))
@@ -140,6 +140,11 @@ def run_study(study, args: argparse.Namespace) -> int:
                 "command (what was cached is not trained again)"
             ) from None
     print(tables(shown, fmt="simple"))
+    from xner.reporting.findings import findings_section, verdicts
+
+    section = findings_section(verdicts(study.findings, shown), fmt="simple")
+    if section:
+        print(section)
     kept = len(shown) - len(results)
     print(
         engine.summary()

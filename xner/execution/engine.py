@@ -53,7 +53,7 @@ class Engine:
     force: bool = False  # retrain, ignoring (and then replacing) cached entries
     model: str | None = None
     data: str | None = None
-    precision: str | None = None
+    dtype: str | None = None
     compile: bool | None = None
     progress: bool = True
     slot: tuple[int, int] = (0, 1)  # (this process's index, processes training), for GPUs
@@ -70,7 +70,7 @@ class Engine:
     def job(self, study, config, seed: int, progress: bool | None = None) -> Job:
         """The Job that trains `config` of `study` (a xner.spec.study.Study) at `seed`, with this
         run's model, data, runtime options and cache."""
-        runtime = study.runtime.with_options(precision=self.precision, compile=self.compile)
+        runtime = study.runtime.with_options(dtype=self.dtype, compile=self.compile)
         return Job(
             study.ref, config, seed, runtime, self.model, self.data, str(self.cache_dir),
             self.force, self.progress if progress is None else progress,
@@ -160,12 +160,14 @@ class Engine:
         baseline: Sequence[Result] | None = None,
         plots: bool = True,
         resamples: int | None = None,
+        findings: Sequence = (),
     ) -> list[Path]:
-        """Every file of the run (xner.reporting.output.write_run) from `folder_records`."""
+        """Every file of the run (xner.reporting.output.write_run) from `folder_records`,
+        with the verdicts of `findings` (xner.spec.claims.Finding) judged from them."""
         from xner.reporting.output import write_run
 
         results, expected = self.folder_records(results, expected, resamples)
         return write_run(
-            self.out, results, run, expected, baseline, plots=plots,
+            self.out, results, run, expected, baseline, plots=plots, findings=findings,
             predictions_from=[self.cache_dir],
         )  # fmt: skip

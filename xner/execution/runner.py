@@ -70,9 +70,10 @@ def _source_fingerprint(source: str) -> str:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
-# 2: each entry's records name their predictions files, kept beside the entry (an entry of
-# schema 1 has none, so it is moved aside and trained again rather than read without them).
-CACHE_SCHEMA = 2
+# 2: records of results schema 2 (study, runtime dtype). 3: each entry's records name their
+# predictions files, kept beside the entry (an older entry has none, so it is moved aside and
+# trained again rather than read without them).
+CACHE_SCHEMA = 3
 
 
 def read_cache(path: Path) -> list[Result] | None:
@@ -182,7 +183,7 @@ class Runner:
 
     @cached_property
     def resolved_runtime(self) -> dict:
-        """The runtime as it applies in this process (precision, threads, ...)."""
+        """The runtime as it applies in this process (dtype, threads, ...)."""
         return resolve(self.runtime)
 
     @cached_property
@@ -376,7 +377,7 @@ class Runner:
             versions=versions(),
             device=device_name(),
             config=config.label,
-            profile=self.study.name,
+            study=self.study.name,
             size=config.size,
             reference=getattr(self.study.strategies.get(config.strategy), "reference", None),
             interval=_interval(scores.sentence_counts, self.tags),

@@ -23,7 +23,7 @@ from xner.plugin.xdist import (  # noqa: F401
     pytest_xdist_node_collection_finished,
 )
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
-from xner.spec.runtime import PRECISIONS
+from xner.spec.runtime import DTYPES
 
 # The markers the plugin registers (pyproject.toml registers none of them: one source).
 MARKERS = {
@@ -85,8 +85,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "significantly (0.01)",
     )
     group.addoption(
-        "--xner-precision",
-        choices=PRECISIONS,
+        "--xner-dtype",
+        choices=DTYPES,
         help="auto: bf16 mixed precision on GPUs that have it, fp32 on CPU (the default)",
     )
     group.addoption(
@@ -164,7 +164,7 @@ def pytest_configure(config: pytest.Config) -> None:
         data=config.getoption("xner_data"),
         compare_path=Path(compare) if compare else None,
         compare_fail=_checked(config, "xner_compare_fail", "non_negative"),
-        precision=config.getoption("xner_precision"),
+        dtype=config.getoption("xner_dtype"),
         compile=config.getoption("xner_compile"),
         shard=_shard(config.getoption("xner_shard")),
         baseline=baseline,
@@ -178,10 +178,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     state.engine = Engine(
         state.results_dir, config.getoption("xner_cache"), config.getoption("xner_force"),
-        state.model, state.data, state.precision, state.compile, slot=state.worker_slot(),
+        state.model, state.data, state.dtype, state.compile, slot=state.worker_slot(),
     )  # fmt: skip
     if not config.stash[STATE].is_worker:
         config.pluginmanager.register(ResultCollector(config.stash[STATE]), "xner-results")
+    from xner.plugin.findings import register as register_findings
+
+    register_findings(config)  # test_finding[<study>-<name>] (xner.plugin.findings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -380,7 +383,7 @@ class ResultCollector:
                 from xner.spec.identity import ConfigId
 
                 r = value["result"]
-                key = ConfigId(r["profile"], r["strategy"], r["config"], r["seed"])
+                key = ConfigId(r["study"], r["strategy"], r["config"], r["seed"])
                 self.state.trained[key] = value["trained"]
         if values and self.state.write_error is None:
             try:

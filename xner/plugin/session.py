@@ -41,7 +41,7 @@ class XnerSession:
     require_expected: bool = False
     bootstrap: int = BOOTSTRAP_RESAMPLES  # resamples of each F1's interval (0: none)
     compare_plain: bool = False  # --xner-compare by the plain threshold, without the paired test
-    precision: str | None = None
+    dtype: str | None = None
     compile: bool | None = None
     shard: object = None  # xner.execution.schedule.Shard, or None for every case
     baseline: list | None = None  # the --xner-compare run, read once before any case
@@ -170,9 +170,10 @@ class XnerSession:
         from xner.results.records import Result
 
         session = [Result.from_dict(r.result) for r in self.records]
+        findings = [f for study in self.studies.values() for f in study.findings]
         self.written = self.engine.write(
             session, self.run_facts, self.expected(), self.baseline, plots=plots,
-            resamples=self.bootstrap,
+            resamples=self.bootstrap, findings=findings,
         )  # fmt: skip
 
     def compare(self) -> None:

@@ -1,7 +1,7 @@
 """Saved runs combined into one: the shards of a study, or runs of different configurations.
 
 Runs combine only when they measured the same thing the same way: the same library versions
-(xner's included), recipes, and per profile the same model, data and precision. A cell and seed
+(xner's included), recipes, and per study the same model, data and dtype. A cell and seed
 measured in two runs must agree exactly; anything else is refused with the reason.
 """
 
@@ -38,20 +38,20 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
     _same("library versions", {p: r.run.get("versions") for p, r in runs.items()})
     recipes: dict[str, dict[str, object]] = {}
     for path, run in runs.items():
-        for profile, recipe in run.run.get("recipes", {}).items():
-            recipes.setdefault(profile, {})[path] = recipe
-    for profile, by_path in recipes.items():
-        _same(f"the recipe of study {profile!r}", by_path)
+        for study, recipe in run.run.get("recipes", {}).items():
+            recipes.setdefault(study, {})[path] = recipe
+    for study, by_path in recipes.items():
+        _same(f"the recipe of study {study!r}", by_path)
 
-    per_profile: dict[str, dict[str, dict[str, object]]] = {}
+    per_study: dict[str, dict[str, dict[str, object]]] = {}
     results: dict[tuple, tuple[str, Result]] = {}
     for path, run in runs.items():
         for r in run.results:
-            facts = per_profile.setdefault(r.profile, {})
+            facts = per_study.setdefault(r.study, {})
             for what, value in (
                 ("model", r.model),
                 ("data", r.data_source),
-                ("precision", r.runtime.get("precision")),
+                ("dtype", r.runtime.get("dtype")),
             ):
                 facts.setdefault(what, {}).setdefault(path, value)
             key = CaseId.of(r)
@@ -59,13 +59,13 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
                 other = results[key][0]
                 raise MergeError(
                     f"{other} and {path} contradict each other on {r.strategy} "
-                    f"{r.config}->{r.eval_lang} seed {r.seed} of study {r.profile!r}: F1 "
+                    f"{r.config}->{r.eval_lang} seed {r.seed} of study {r.study!r}: F1 "
                     f"{results[key][1].f1:.6f} against {r.f1:.6f}"
                 )
             results.setdefault(key, (path, r))
-    for profile, facts in per_profile.items():
+    for study, facts in per_study.items():
         for what, by_path in facts.items():
-            _same(f"the {what} of study {profile!r}", by_path)
+            _same(f"the {what} of study {study!r}", by_path)
 
     expected: dict[Cell, dict] = {}
     for path, run in runs.items():
@@ -78,10 +78,14 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
                 )
             expected.setdefault(key, e)
 
+    findings = [f for run in runs.values() for f in run.findings]  # judged again by the caller
+
     first = next(iter(runs.values())).run
     run = dict(first) | {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "merged_from": [str(path) for path in paths],
     }
     ordered = sorted((r for _, r in results.values()), key=lambda r: (sort_key(Cell.of(r)), r.seed))
-    return ResultsFile(ordered, run, [expected[c] for c in sorted(expected, key=sort_key)])
+    return ResultsFile(
+        ordered, run, [expected[c] for c in sorted(expected, key=sort_key)], findings
+    )

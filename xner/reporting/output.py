@@ -14,6 +14,7 @@ from pathlib import Path
 
 from xner.reporting.analysis import error_tables, factor_tables
 from xner.reporting.errorplot import plot_errors
+from xner.reporting.findings import findings_section, verdicts
 from xner.reporting.plots import plot_few_shot, plot_transfer
 from xner.reporting.tables import cell_of, entity_types, tables
 from xner.results.predictions import FOLDER as PREDICTIONS_FOLDER
@@ -27,7 +28,7 @@ from xner.writer import FolderLock, check_writable, write_atomic  # noqa: F401
 CSV_COLUMNS = [
     "strategy", "config", "train_langs", "train_size", "eval_lang", "seed", "f1", "f1_low",
     "f1_high", "precision", "recall", "PER", "ORG", "LOC", "n_test", "model", "data_source",
-    "train_seconds", "eval_seconds", "device", "profile", "strategy_version", "runtime",
+    "train_seconds", "eval_seconds", "device", "study", "strategy_version", "runtime",
 ]  # fmt: skip
 
 
@@ -68,8 +69,8 @@ def provenance(run: Mapping) -> str:
 
 
 def runtimes(results: Iterable[Result]) -> str:
-    """Which runtime produced the figures, per profile, as a paragraph of tables.md."""
-    seen = {(r.profile or "-", describe(r.runtime)) for r in results if r.runtime}
+    """Which runtime produced the figures, per study, as a paragraph of tables.md."""
+    seen = {(r.study or "-", describe(r.runtime)) for r in results if r.runtime}
     if not seen:
         return ""
     return "Runtime: " + "; ".join(f"{p}: {d}" for p, d in sorted(seen)) + ".\n\n"
@@ -85,7 +86,9 @@ def tables_md(
     run: Mapping,
     expected: Sequence[Mapping] = (),
     baseline: Sequence[Result] | None = None,
+    judged: Sequence = (),
 ) -> str:
+    findings = findings_section(judged)
     return (
         "# xner results\n\n"
         + provenance(run)
@@ -94,6 +97,7 @@ def tables_md(
         + tables(results, expected_cells(expected), baseline, fmt="github")
         + error_tables(results)
         + factor_tables(results)
+        + (f"\n{findings}" if findings else "")
     )
 
 
@@ -104,9 +108,12 @@ def write_run(
     expected: Sequence[Mapping] = (),
     baseline: Sequence[Result] | None = None,
     plots: bool = True,
+    findings: Sequence = (),
     predictions_from: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Write every file of a run into `out`, each atomically; returns the paths written.
+    `findings` (xner.spec.claims.Finding) are judged from `results`: their verdicts go into
+    results.json and tables.md.
 
     The records' predictions files are copied into `out/predictions/` from the first of
     `predictions_from` that has them (a cache folder, or another results folder); files there
@@ -115,11 +122,18 @@ def write_run(
     out = Path(out)
     # Every text is built before the first file is written: a run that cannot be rendered
     # leaves the folder as it was, not half rewritten.
-    csv, md = results_csv(results), tables_md(results, run, expected, baseline)
+    judged = verdicts(findings, results)
+    csv, md = results_csv(results), tables_md(results, run, expected, baseline, judged)
     sources = predictions_sources(out, results, predictions_from)
     written = [*keep_predictions(out, sources)]
     written += [
-        save_results(out / "results.json", results, dict(run), list(expected)),
+        save_results(
+            out / "results.json",
+            results,
+            dict(run),
+            list(expected),
+            [v.to_dict() for v in judged],
+        ),
         write_atomic(out / "results.csv", csv),
         write_atomic(out / "tables.md", md),
     ]

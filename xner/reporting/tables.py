@@ -52,15 +52,6 @@ def _report_orders() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(report.strategies), tuple(report.languages)
 
 
-def __getattr__(name: str):
-    # STRATEGY_ORDER and LANG_ORDER were module constants: still readable, loaded lazily.
-    if name == "STRATEGY_ORDER":
-        return _report_orders()[0]
-    if name == "LANG_ORDER":
-        return _report_orders()[1]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _strategy_rank(strategy: str) -> int:
     order = _report_orders()[0]
     return order.index(strategy) if strategy in order else len(order)
@@ -247,7 +238,7 @@ def tables(
     parts = []
     for study in studies:
         text = _study_tables(
-            [r for r in results if r.profile == study],
+            [r for r in results if r.study == study],
             _local(measured, study), _local(expected, study), _local(base, study), fmt,
         )  # fmt: skip
         parts.append(f"## {study or '(no study)'}\n\n{text}" if len(studies) > 1 else text)

@@ -1,4 +1,4 @@
-"""Result records and the results file: `{"schema": 1, "run": {...}, "results": [...]}`."""
+"""Result records and the results file: `{"schema": 2, "run": {...}, "results": [...]}`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# OutputError and write_atomic stay importable from here, where older xner had them.
-from xner.writer import OutputError, write_atomic, write_json  # noqa: F401
+from xner.writer import write_json
 
-SCHEMA = 1
+# Schema 2 renamed a record's `profile` to `study` and the runtime's `precision` to `dtype`;
+# load_results still reads schema 1 files (xner.results.records._upgrade).
+SCHEMA = 2
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Result:
     versions: dict[str, str]
     device: str
     config: str = ""  # the training configuration's label: de, fr:1000, de+fr, all
-    profile: str = ""  # the study's name (report, smoke, a study file's stem)
+    study: str = ""  # the study's name (report, smoke, a study file's stem)
     strategy_version: int = 1
     runtime: dict = field(default_factory=dict)  # how it executed: xner.training.device.resolve()
     train_steps: int = 0  # optimizer steps taken
@@ -65,11 +66,6 @@ class Result:
     test_fingerprint: str | None = None
     errors: dict | None = None
     factors: dict | None = None
-
-    @property
-    def study(self) -> str:
-        """The study's name: what `profile` holds (results.json keeps that field name)."""
-        return self.profile
 
     def to_dict(self) -> dict:
         record = dataclasses.asdict(self)
@@ -130,6 +126,9 @@ class ResultsFile:
     results: list[Result]
     run: dict = field(default_factory=dict)
     expected: list[dict] = field(default_factory=list)  # expected figures the run met
+    # The verdicts of the studies' findings (xner.results.findings.Verdict.to_dict): with its
+    # claim and cells, so that `xner report` and `xner merge` judge them again.
+    findings: list[dict] = field(default_factory=list)
 
 
 def save_results(
@@ -137,8 +136,10 @@ def save_results(
     results: Iterable[Result],
     run: dict | None = None,
     expected: list[dict] | None = None,
+    findings: list[dict] | None = None,
 ) -> Path:
-    """Write results (and the expected figures they were checked against) as JSON, atomically."""
+    """Write results (and the expected figures they were checked against, and the verdicts of
+    the findings) as JSON, atomically."""
     payload = {
         "schema": SCHEMA,
         "run": run if run is not None else run_facts(),
@@ -146,6 +147,8 @@ def save_results(
     }
     if expected:
         payload["expected"] = expected
+    if findings:
+        payload["findings"] = findings
     return write_json(path, payload)
 
 
@@ -163,9 +166,13 @@ def load_results(path: str | Path) -> ResultsFile:
         raise ValueError(f"{path}: no such file (a results.json written by xner)") from None
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: not UTF-8 text ({err.reason})") from None
-    if not isinstance(payload, dict) or payload.get("schema") != SCHEMA:
+    if not isinstance(payload, dict) or payload.get("schema") not in READS:
         found = payload.get("schema") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"{path}: results schema {found!r}, this xner reads schema {SCHEMA}")
+        raise ValueError(
+            f"{path}: results schema {found!r}, this xner reads schema "
+            f"{' or '.join(map(str, READS))}"
+        )
+    payload = _upgrade(payload)
     run, records = payload.get("run", {}), payload.get("results")
     expected = payload.get("expected", [])
     if not isinstance(run, dict):
@@ -186,12 +193,46 @@ def load_results(path: str | Path) -> ResultsFile:
         for key, kinds in (("strategy", str), ("config", str), ("eval_lang", str), ("f1", _NUM)):
             if not _is(e.get(key), kinds):
                 raise ValueError(f"{where}.{key}: must be {_name(kinds)}, got {_kind(e.get(key))}")
-    studies = {r.profile for r in results}
+    findings = payload.get("findings", [])
+    if not isinstance(findings, list):
+        raise ValueError(f"{path}: findings: must be a list, got {_kind(findings)}")
+    for i, f in enumerate(findings):
+        where = f"{path}: findings[{i}]"
+        if not isinstance(f, dict):
+            raise ValueError(f"{where}: must be an object, got {_kind(f)}")
+        for key in ("study", "name", "says", "claim", "verdict"):
+            if not isinstance(f.get(key), str):
+                raise ValueError(f"{where}.{key}: must be a string, got {_kind(f.get(key))}")
+        if not isinstance(f.get("cells"), list) or not all(isinstance(c, str) for c in f["cells"]):
+            raise ValueError(f"{where}.cells: must be a list of cells, got {_kind(f.get('cells'))}")
+    studies = {r.study for r in results}
     if len(studies) == 1:
         # Files from before expected records named their study: theirs is the results' one.
         (study,) = studies
         expected = [{"study": study} | e if "study" not in e else e for e in expected]
-    return ResultsFile(results=results, run=run, expected=expected)
+    return ResultsFile(results=results, run=run, expected=expected, findings=findings)
+
+
+READS = (1, SCHEMA)  # the schemas load_results reads
+
+
+def _upgrade(payload: dict) -> dict:
+    """A schema 1 payload in schema 2's names: each record's `profile` is its `study`, its
+    runtime's `precision` its `dtype`. A record of a non-list `results` is left for the checks
+    to name."""
+    if payload["schema"] == SCHEMA or not isinstance(payload.get("results"), list):
+        return payload
+    records = []
+    for record in payload["results"]:
+        if isinstance(record, dict):
+            record = {("study" if k == "profile" else k): v for k, v in record.items()}
+            runtime = record.get("runtime")
+            if isinstance(runtime, dict):
+                record["runtime"] = {
+                    ("dtype" if k == "precision" else k): v for k, v in runtime.items()
+                }
+        records.append(record)
+    return payload | {"schema": SCHEMA, "results": records}
 
 
 _NUM = (int, float)
@@ -200,7 +241,7 @@ _FIELD_KINDS = {
     "strategy": str, "train_langs": list, "train_size": int, "eval_lang": str, "seed": int,
     "f1": _NUM, "precision": _NUM, "recall": _NUM, "per_type": dict, "n_test": int,
     "model": str, "data_source": str, "train_seconds": _NUM, "eval_seconds": _NUM,
-    "versions": dict, "device": str, "config": str, "profile": str, "strategy_version": int,
+    "versions": dict, "device": str, "config": str, "study": str, "strategy_version": int,
     "runtime": dict, "train_steps": int, "seconds_per_step": _NUM, "size": (int, type(None)),
     "reference": (str, type(None)), "interval": (dict, type(None)),
     "sentence_counts": (str, type(None)), "entity_types": (list, type(None)),

@@ -5,9 +5,6 @@ evaluation language, is `CaseId(study, strategy, config, seed, lang)`; a cell of
 is a case over its seeds, `Cell(study, strategy, config, lang)`. Every consumer keys by these:
 cache file names, scheduling and shards, aggregation and tables, merge, compare and expected
 figures, so that two studies with the same strategy names never share a cell.
-
-`study` is a Result's `profile` (the study's name): results.json keeps that field name, so
-older files read the same.
 """
 
 from __future__ import annotations

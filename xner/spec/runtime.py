@@ -1,12 +1,13 @@
 """How a training executes, kept apart from what it computes.
 
 The recipe (learning rate, epochs, batch, weight decay, best epoch) is the study's semantics.
-The runtime is precision, TF32, the optimizer kernel, host synchronisation, evaluation batching,
-data loading, threads and CPU numerics: it changes speed, and on a GPU the last digits of a
-figure, never what is trained. Each Result and cache key records the resolved runtime.
+The runtime is the compute dtype (fp32, or bf16/fp16 mixed precision), TF32, the optimizer
+kernel, host synchronisation, evaluation batching, data loading, threads and CPU numerics: it
+changes speed, and on a GPU the last digits of a figure, never what is trained. Each Result
+and cache key records the resolved runtime.
 
 This module never imports torch or transformers: a training worker sets the CPU-numerics
-environment before torch loads. What the settings resolve to on a device (auto precision,
+environment before torch loads. What the settings resolve to on a device (auto dtype,
 TF32, threads) is xner.training.device.resolve.
 """
 
@@ -18,7 +19,9 @@ from dataclasses import asdict, dataclass, replace
 
 from xner.spec.recipe import SettingError
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# `dtype`, not `precision`: a Result's `precision` is entity precision (seqeval's P of P/R/F1).
+# bf16 and fp16 are mixed precision (autocast; the weights stay fp32), as Trainer's flags.
+DTYPES = ("auto", "fp32", "bf16", "fp16")
 
 # Pinned CPU numerics: the same arithmetic on every x86-64 CPU with AVX2, Intel or AMD, so
 # that CPU figures are reproducible bit for bit across machines (with a fixed thread count).
@@ -38,7 +41,7 @@ class Runtime:
     `optim=None` and `fast=False` leave the Trainer's own defaults (the "plain" baseline).
     """
 
-    precision: str = "auto"  # auto: bf16 mixed precision on GPUs that have it, fp32 on CPU
+    dtype: str = "auto"  # auto: bf16 mixed precision on GPUs that have it, fp32 on CPU
     tf32: bool = True  # TF32 matmuls on Ampere and newer GPUs (off in PyTorch by default)
     optim: str | None = "adamw_torch_fused"  # one kernel for the whole AdamW update
     fast: bool = True  # no per-step host sync; length-sorted, large evaluation batches
@@ -49,10 +52,9 @@ class Runtime:
     portable: bool = False  # PORTABLE_ENV in every training process (the smoke study)
 
     def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
+        if self.dtype not in DTYPES:
             raise SettingError(
-                "precision",
-                f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}",
+                "dtype", f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}"
             )
         for key, least in (("threads", 1), ("eval_batch_size", 1), ("loader_workers", 0)):
             value = getattr(self, key)
@@ -80,7 +82,7 @@ class Runtime:
 # Trainer's defaults: fp32, its default optimizer, a loss check every step, evaluation at
 # the recipe's old batch of 64 in dataset order. The baseline of the speed benchmarks.
 PLAIN = Runtime(
-    precision="fp32", tf32=False, optim=None, fast=False, eval_batch_size=64, loader_workers=0
+    dtype="fp32", tf32=False, optim=None, fast=False, eval_batch_size=64, loader_workers=0
 )
 
 
@@ -95,7 +97,7 @@ def cpu_share(jobs: int) -> int:
 
 def describe(resolved: dict) -> str:
     """One line for tables: `fp32, fused AdamW, 1 thread, portable CPU numerics`."""
-    parts = [str(resolved.get("precision", "?"))]
+    parts = [str(resolved.get("dtype", "?"))]
     if resolved.get("tf32"):
         parts.append("TF32")
     optim = resolved.get("optim", "trainer default")

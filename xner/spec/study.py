@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from xner.spec.claims import Finding, parse_findings
 from xner.spec.corpus import CorpusSpec, parse_corpus, parse_entity_types, parse_label_map
 from xner.spec.languages import SYNTHETIC_SIZES, check_lang, source_languages
 from xner.spec.recipe import RECIPE_KEYS, Recipe, SettingError
@@ -31,6 +32,7 @@ STUDY_DIR = Path(__file__).parent / "studies"
 _STUDY_KEYS = {
     "base", "description", "model", "data", "languages", "few_shot_sizes", "version", "mark",
     "fractions", "recipe", "runtime", "strategies", "corpus", "entity_types", "labels",
+    "findings",
 }  # fmt: skip
 _STRATEGY_KEYS = {"description", "train", "eval", "sizes", "few_shot", "reference", "version"}
 _RUNTIME_KEYS = {f.name for f in fields(Runtime)}
@@ -63,6 +65,9 @@ class Study:
     corpus: Mapping[str, CorpusSpec] | None = None
     entity_types: tuple[str, ...] | None = None
     label_map: Mapping[str, str] = field(default_factory=dict)
+    # What the study's tables should show, as claims over its cells (xner.spec.claims), each
+    # judged by xner.results.findings and run as a benchmark case test_finding[<study>-<name>].
+    findings: tuple[Finding, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -88,7 +93,11 @@ class Study:
                 f"{self.source or self.name}: no strategy {', '.join(map(repr, unknown))}; "
                 f"it has: {', '.join(self.strategies)}"
             )
-        return replace(self, strategies={n: self.strategies[n] for n in names})
+        # A finding over a strategy left out is left out with it.
+        kept = [f for f in self.findings if all(cell[0] in names for cell in f.cells)]
+        return replace(
+            self, strategies={n: self.strategies[n] for n in names}, findings=tuple(kept)
+        )
 
 
 def built_in_studies() -> list[str]:
@@ -119,6 +128,8 @@ def _read_table(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if "base" not in table:
         return table
     base = table.pop("base")
+    # A study's findings are its own file's: a study on a base changes its strategies, and the
+    # base's claims are about the base's cells.
     if not isinstance(base, str):
         raise StudyError(f"{path}: base: a built-in study's name or a study file, got {base!r}")
     base_path = STUDY_DIR / f"{base}.toml" if base in built_in_studies() else path.parent / base
@@ -129,6 +140,7 @@ def _read_table(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if base_path.resolve() in seen:
         raise StudyError(f"{path}: base: {base!r} leads back to itself")
     merged = _read_table(base_path, (*seen, path.resolve()))
+    merged.pop("findings", None)
     for key, value in table.items():
         if key in ("recipe", "runtime", "fractions") and isinstance(value, dict):
             merged[key] = {**merged.get(key, {}), **value}
@@ -250,6 +262,13 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
         _check_sizes(name, strategy, source, fractions, fail)
         _check_corpus(name, strategy, corpus, source, fail)
     _check_fractions(strategies, fractions, fail)
+    cells = [
+        (name, config.label, lang)
+        for name, strategy in strategies.items()
+        for config in strategy.configs()
+        for lang in config.eval_langs
+    ]
+    findings = parse_findings(table.get("findings", []), path.stem, cells, fail)
     return Study(
         name=path.stem,
         model=model,
@@ -269,6 +288,7 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             parse_entity_types(table["entity_types"], fail) if "entity_types" in table else None
         ),
         label_map=parse_label_map(table["labels"], fail) if "labels" in table else {},
+        findings=findings,
     )
 
 
@@ -458,8 +478,14 @@ def _mark(table, fail) -> str | None:
     return mark
 
 
+# Keys that older xner read, by their new name: a one-line error says which.
+_RENAMED = {"runtime.precision": "runtime.dtype"}
+
+
 def _no_unknown(table, allowed, prefix, fail) -> None:
     for key in table:
+        if prefix + key in _RENAMED:
+            raise fail(prefix + key, f"renamed to {_RENAMED[prefix + key]} (same values)")
         if key not in allowed:
             raise fail(prefix + key, f"unknown key; known: {', '.join(sorted(allowed))}")
 

@@ -14,21 +14,21 @@ from xner.spec.runtime import PORTABLE_ENV, Runtime
 def resolve(runtime: Runtime) -> dict:
     """The settings as they apply on this process's device: what a Result records.
 
-    Raises ValueError for a precision the device cannot run (fp16 on a CPU, bf16 on a GPU
+    Raises ValueError for a dtype the device cannot run (fp16 on a CPU, bf16 on a GPU
     without it).
     """
     cuda = torch.cuda.is_available()
-    precision = runtime.precision
-    if precision == "auto":
-        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
-    if precision == "fp16" and not cuda:
-        raise ValueError("precision fp16 needs a CUDA GPU; use fp32 or bf16 on a CPU")
-    if precision == "bf16" and cuda and not torch.cuda.is_bf16_supported():
+    dtype = runtime.dtype
+    if dtype == "auto":
+        dtype = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
+    if dtype == "fp16" and not cuda:
+        raise ValueError("dtype fp16 needs a CUDA GPU; use fp32 or bf16 on a CPU")
+    if dtype == "bf16" and cuda and not torch.cuda.is_bf16_supported():
         raise ValueError(f"{torch.cuda.get_device_name(0)} has no bf16; use fp16 or fp32")
     tf32 = runtime.tf32 and cuda and torch.cuda.get_device_capability(0)[0] >= 8
     portable = runtime.portable and os.environ.get("MKL_CBWR") == PORTABLE_ENV["MKL_CBWR"]
     return {
-        "precision": precision,
+        "dtype": dtype,
         "tf32": tf32,
         "optim": runtime.optim or "trainer default",
         "fast": runtime.fast,

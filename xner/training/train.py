@@ -44,8 +44,8 @@ def _runtime_arguments(runtime: Runtime, eval_only: bool = False) -> dict:
         "per_device_eval_batch_size": runtime.eval_batch_size,
         "dataloader_pin_memory": cuda,
         "dataloader_num_workers": resolved["loader_workers"],
-        "bf16": resolved["precision"] == "bf16",
-        "fp16": resolved["precision"] == "fp16",
+        "bf16": resolved["dtype"] == "bf16",
+        "fp16": resolved["dtype"] == "fp16",
     }
     if eval_only:
         return args
@@ -79,7 +79,7 @@ def finetune(
 
     Validation entity F1 is measured every epoch and the best epoch's weights are restored.
     Checkpoints go to a temporary folder removed afterwards; nothing is reported or pushed.
-    `runtime` says how it executes (precision, optimizer kernel, ...), never what it trains.
+    `runtime` says how it executes (dtype, optimizer kernel, ...), never what it trains.
     `max_steps` stops after that many optimizer steps, before any validation: for timing
     only, the model is then the one of that step. `tags` are the head's IOB2 tags, in the
     order of the encoded labels' ids (PAN-X's seven by default).
