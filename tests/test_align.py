@@ -30,7 +30,8 @@ from tests.generators import (
     tags,
 )
 from xner.data.align import LabelLoss, align_labels, encode, encode_counting_loss
-from xner.data.corpora import FEATURES, load_panx, read_tsv, write_xtreme
+from xner.data.conll import read_conll
+from xner.data.panx import FEATURES, load_panx, write_xtreme
 from xner.spec.labels import IGNORE, TAGS  # noqa: E402 - every non-first subword and every special token
 from xner.training.model import load_tokenizer
 from xner.training.tiny import MAX_LENGTH as MODEL_MAX_LENGTH  # noqa: E402 - xner.training.tiny's tokenizer
@@ -510,7 +511,8 @@ def test_scripts_round_trip_through_files(tmp_path, lang, layout):
         # Every character, marks included, is in the file as written.
         expected = [f"{lang}:{t}" if layout == "raw" else t for s, _ in SCRIPTS[lang] for t in s]
         assert [line.split("\t")[0] for line in lines] == expected
-        assert read_tsv(path, lang) == dd["train"].to_dict()
+        read = read_conll(path, tabs_only=True, lang_prefix=f"{lang}:").sentences
+        assert read == [(s, list(tags)) for s, tags in SCRIPTS[lang]]
     back = load_panx(lang, tmp_path)
     for split in ("train", "validation", "test"):
         assert back[split].features == FEATURES

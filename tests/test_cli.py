@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_result
-from xner.data.corpora import write_synthetic_xtreme
+from xner.data.panx import write_synthetic_xtreme
 
 
 @pytest.fixture(scope="module")

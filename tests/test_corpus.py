@@ -317,7 +317,7 @@ def test_pan_x_data_with_declared_types_gets_the_declared_head(tmp_path):
     study = load_study(tmp_path / "s.toml")
     tags = study_tags(study)
     assert tags == ("O", "B-LOC", "I-LOC", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-MISC", "I-MISC")
-    from xner.data.corpora import synthetic_panx
+    from xner.data.panx import synthetic_panx
 
     panx = synthetic_panx("de")
     retagged = load_study_corpus(study, "de", study.data, None)["de"]

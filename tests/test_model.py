@@ -63,7 +63,7 @@ def test_a_missing_local_path_says_so():
     "call",
     [
         "from xner.training.model import load_tokenizer; load_tokenizer('xlm-roberta-base')",
-        "from xner.data.corpora import load_panx; load_panx('de')",
+        "from xner.data.panx import load_panx; load_panx('de')",
     ],
 )
 def test_unreachable_hub_gives_advice_not_a_traceback(call):

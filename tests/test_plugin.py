@@ -467,8 +467,26 @@ def test_run_writes_results_tables_and_plots(project):
     assert "SUSPECT" not in text and "REGRESSION" not in text
     result.stdout.fnmatch_lines(
         ["wrote out/results.json, out/results.csv, out/tables.md, out/few_shot.png, "
-         "out/transfer.png"]
+         "out/transfer.png, out/report.html"]
     )  # fmt: skip
+
+
+def test_keep_adds_each_session_to_the_history_store(project, capsys):
+    from xner.cli.main import main
+
+    for _ in range(2):
+        result = run(project, "--xner-keep", "store")
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        result.stdout.fnmatch_lines(["kept the run in store/*-transformers-*/"])
+    kept = sorted((project.path / "store").iterdir())
+    kept = [k for k in kept if k.is_dir()]
+    assert len(kept) == 2 and kept[0].name != kept[1].name
+    for folder in kept:
+        assert {"results.json", "tables.md", "report.html"} <= {p.name for p in folder.iterdir()}
+        saved = load_json(project.path / "out/results.json")["results"]  # the same figures
+        assert load_json(folder / "results.json")["results"] == saved
+    assert main(["history", str(project.path / "store"), "--out", str(project.path / "h")]) == 0
+    assert f"2 run(s), {len(SMOKE_IDS)} cell(s)" in capsys.readouterr().out
 
 
 def test_per_type_table_keeps_four_decimals(project):
@@ -718,6 +736,9 @@ def test_shards_run_each_case_once_and_merge_into_the_full_tables(project):
     runs = [str(project.path / f"shard{i}" / "results.json") for i in (1, 2, 3)]
     assert main(["merge", *runs, "--out", str(merged)]) == 0
     assert tables_body(merged / "tables.md") == tables_body(project.path / "full" / "tables.md")
+    run_facts = json.loads((merged / "results.json").read_text())["run"]
+    assert run_facts["whole"] is True and run_facts["shard"] is None  # the plan, covered
+    assert sorted(run_facts["shards"]) == ["1/3", "2/3", "3/3"]
     assert (merged / "few_shot.png").read_bytes()[:8] == PNG_MAGIC
 
 

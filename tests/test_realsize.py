@@ -12,7 +12,7 @@ import pytest
 import transformers
 
 from xner.data.align import encode
-from xner.data.corpora import load_panx, synthetic_panx
+from xner.data.panx import load_panx, synthetic_panx
 from xner.spec.labels import IGNORE, TAGS
 from xner.spec.recipe import XLMR_BASE_RANDOM, Recipe
 from xner.training.model import load_tokenizer, new_model

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from xner.data.corpora import write_synthetic_xtreme
+from xner.data.panx import write_synthetic_xtreme
 from xner.execution.runner import Runner
 from xner.spec.recipe import Recipe
 from xner.spec.strategies import Strategy, TrainConfig

@@ -1,5 +1,8 @@
 """Cost estimates, longest-first order and cost-balanced shards (xner.execution.schedule)."""
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from xner.execution.schedule import Shard, assign_shards, config_cost, in_shard, longest_first
@@ -10,7 +13,8 @@ REPORT = load_study("report")
 
 
 def cost(config: TrainConfig, data: str = "hub") -> float:
-    return config_cost(config, REPORT.fractions, REPORT.recipe.epochs, data)
+    # `replace`, not load_study(data=...): the report's few-shot sizes exceed synthetic data.
+    return config_cost(config, replace(REPORT, data=data))
 
 
 def test_costs_follow_the_training_rows():
@@ -27,6 +31,52 @@ def test_costs_follow_the_training_rows():
 def test_synthetic_data_is_a_fifth_of_panx():
     de = TrainConfig("zero-shot", ("de",), ("de",))
     assert cost(de, "synthetic") == pytest.approx(cost(de) / 5)
+
+
+def write_conll(path: Path, sentences: int) -> str:
+    path.write_text("".join(f"w{i} B-PER\nx O\n\n" for i in range(sentences)), encoding="utf-8")
+    return path.name
+
+
+def test_costs_follow_the_rows_a_corpus_really_has(tmp_path):
+    """Counted in the files, not PAN-X's 20,000: en trains on 30 sentences (half of them
+    with the fraction), es is evaluated on its 12 test sentences; by hand."""
+    files = {("en", "train"): 30, ("en", "validation"): 9, ("en", "test"): 6, ("es", "test"): 12}
+    for (lang, split), n in files.items():
+        write_conll(tmp_path / f"{lang}-{split}.txt", n)
+    (tmp_path / "s.toml").write_text(
+        'model = "tiny"\nrecipe.epochs = 2\n'
+        '[corpus.en]\ntrain = "en-train.txt"\nvalidation = "en-validation.txt"\n'
+        'test = "en-test.txt"\n[corpus.es]\ntest = "es-test.txt"\n'
+        "[fractions]\nen = 0.5\n"  # es has none: whole splits
+        '[strategies.z]\ntrain = ["en"]\neval = ["en", "es"]\n',
+        encoding="utf-8",
+    )
+    study = load_study(tmp_path / "s.toml")
+    (config,) = study.strategies["z"].configs()
+    assert config_cost(config, study) == pytest.approx(2 * (15 + 4.5 / 3) + (3 + 12) / 3)
+
+
+def test_costs_of_a_panx_folder_are_its_files_rows(tmp_path):
+    from xner.data.panx import synthetic_panx, write_xtreme
+
+    write_xtreme(synthetic_panx("de", {"train": 40, "validation": 10, "test": 20}), tmp_path, "de")
+    study = load_study("report", str(tmp_path))
+    config = TrainConfig("zero-shot", ("de",), ("de",))
+    # de's fraction in the report is 0.629; three epochs.
+    assert config_cost(config, study) == pytest.approx(
+        3 * (40 * 0.629 + 10 * 0.629 / 3) + 20 * 0.629 / 3
+    )
+
+
+PANX = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "panx"
+
+
+@pytest.mark.skipif(not PANX.is_dir(), reason="real PAN-X files are not here")
+def test_costs_of_real_panx_files_are_the_hubs():
+    """XTREME's files hold the hub's 20,000/10,000/10,000 rows: the same costs either way."""
+    de = TrainConfig("zero-shot", ("de",), ("de",))
+    assert config_cost(de, load_study("report", str(PANX))) == pytest.approx(cost(de))
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 8])

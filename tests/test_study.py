@@ -99,9 +99,11 @@ def test_matrix_file_writes_a_study_that_runs_like_any_other(tmp_path):
     assert len(hub.strategies["matrix"].eval_langs) == 40, "all of the hub's PAN-X"
     some = load_study(matrix_file(tmp_path / "m3.toml", str(whole), ["hi"], ["ja", "ar"]))
     assert some.strategies["matrix"].eval_langs == ("ja", "ar")
-    # The report's [fractions] name de, fr, it and en only: Hindi would have no fraction.
-    with pytest.raises(StudyError, match="m4.toml: fractions: no fraction for 'hi'"):
-        load_study(matrix_file(tmp_path / "m4.toml", "report", ["hi"], ["de"]))
+    # The report's [fractions] name de, fr, it and en only: Hindi has none, so it keeps its
+    # splits whole (xner.data.sampling), and de keeps its fraction.
+    hi = load_study(matrix_file(tmp_path / "m4.toml", "report", ["hi"], ["de"]))
+    assert hi.langs() == ["hi", "de"] and "hi" not in (hi.fractions or {})
+    assert hi.fractions["de"] == 0.629
 
 
 @pytest.mark.parametrize(

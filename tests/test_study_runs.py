@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from xner.data.corpora import write_synthetic_xtreme
+from xner.data.panx import write_synthetic_xtreme
 
 ROOT = Path(__file__).resolve().parents[1]
 PANX = ROOT.parent / "shared" / "data" / "panx"  # real PAN-X, only in the shared checkout

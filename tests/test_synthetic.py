@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xner.data.corpora import FEATURES, synthetic_panx
+from xner.data.panx import FEATURES, synthetic_panx
 from xner.data.synthetic import LANGS, synthetic_sentences
 from xner.spec.labels import TAGS
 

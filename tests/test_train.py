@@ -9,7 +9,7 @@ import torch
 import transformers
 
 from xner.data.align import encode
-from xner.data.corpora import synthetic_panx
+from xner.data.panx import synthetic_panx
 from xner.spec.recipe import Recipe
 from xner.training.train import evaluate, finetune
 

@@ -35,7 +35,7 @@ def time_steps(
     import datasets
 
     from xner.data.align import encode
-    from xner.data.corpora import load_panx
+    from xner.data.panx import load_panx
     from xner.training.device import resolve
     from xner.training.model import load_tokenizer
     from xner.training.train import Recipe, StepClock, finetune
@@ -90,13 +90,12 @@ def time_suite(
 
     study = load_study(study_name, data)
     runtime = RUNTIMES[runtime_name] or study.runtime
-    source = data or study.data
     configs = [c for s in study.strategies.values() for c in s.configs()]
     batch = [
         Job(study.ref, c, 0, runtime, model, data, progress=False, max_steps=max_steps)
         for c in configs
     ]
-    costs = [config_cost(c, study.fractions, study.recipe.epochs, source) for c in configs]
+    costs = [config_cost(c, study) for c in configs]
     start = time.perf_counter()
     outcomes = run_jobs(batch, jobs, costs)
     wall = time.perf_counter() - start

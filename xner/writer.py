@@ -76,9 +76,10 @@ class FolderLock:
     stops at once, saying who holds it, instead of interleaving its files with the first's.
     The lock is the kernel's (flock), so it ends with the process, however that ends."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, wait: bool = False):
         self.path = Path(folder) / ".xner.lock"
         self.file = None
+        self.wait = wait  # block until the holder is done (a history store's brief writes)
 
     def __enter__(self) -> FolderLock:
         import fcntl
@@ -86,7 +87,7 @@ class FolderLock:
 
         self.file = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until exit
         try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.file, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
         except BlockingIOError:
             self.file.seek(0)
             holder = self.file.read().strip() or "another process"

@@ -1,5 +1,5 @@
 """xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
-study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `diff`,
+study, `xner matrix` a transfer matrix; `report`, `merge`, `compare`, `diff`, `history`,
 `tolerances` and `expected` work on saved runs (results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ import logging
 import signal
 import sys
 
-from xner.cli import compare, diff, expected, matrix, merge, run, tolerances
+from xner.cli import compare, diff, expected, history, matrix, merge, run, slurm, tolerances
 from xner.data.hub import HubUnreachableError
 from xner.execution.jobs import WorkerError
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
-COMMANDS = (run, matrix, compare, diff, tolerances, merge, expected)
+COMMANDS = (run, matrix, compare, diff, history, tolerances, merge, expected, slurm)
 RUNS = {
     "run": run.run, "matrix": matrix.matrix, "compare": compare.compare, "merge": merge.merge,
     "report": merge.merge, "expected": expected.print_expected,
-    "tolerances": tolerances.print_tolerances, "diff": diff.diff,
+    "tolerances": tolerances.print_tolerances, "slurm": slurm.slurm, "history": history.history,
+    "diff": diff.diff,
 }  # fmt: skip
 
 
@@ -50,7 +51,12 @@ def _terminated(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `xner slurm ... -- SBATCH_ARGS`: what follows `--` is sbatch's, not argparse's.
+    after = argv.index("--") if argv[:1] == ["slurm"] and "--" in argv else len(argv)
+    args = parser.parse_args(argv[:after])
+    if after < len(argv):
+        args.sbatch = argv[after + 1 :]
     seeds = getattr(args, "seed", None) or []
     if len(set(seeds)) < len(seeds):
         repeated = sorted({s for s in seeds if seeds.count(s) > 1})

@@ -15,6 +15,12 @@ def add_parser(commands) -> None:
         merge = commands.add_parser(name, help=what, description=what)
         merge.add_argument("runs", nargs="+", metavar="RUN.json", help="results.json files")
         merge.add_argument("--out", required=True, help="folder for the files")
+        if name == "merge":
+            merge.add_argument(
+                "--partial", action="store_true",
+                help="merge shards that do not cover their plan, with an INCOMPLETE banner "
+                "naming what is missing (default: refuse them)",
+            )  # fmt: skip
 
 
 def merge(args: argparse.Namespace) -> int:
@@ -24,8 +30,12 @@ def merge(args: argparse.Namespace) -> int:
     from xner.reporting.merge import merge_runs
     from xner.reporting.output import write_run
     from xner.reporting.tables import tables
+    from xner.results.records import load_results
 
-    merged = merge_runs(args.runs)
+    if args.command == "report" and len(args.runs) == 1:
+        merged = load_results(args.runs[0])  # one saved run, any, as it was
+    else:
+        merged = merge_runs(args.runs, partial=getattr(args, "partial", False))
     findings = findings_of(merged.findings)  # judged again, from the merged records
     # The predictions files travel from each run's folder (and, by its cache, from there).
     folders = [Path(run).parent for run in args.runs]
@@ -37,5 +47,10 @@ def merge(args: argparse.Namespace) -> int:
     section = findings_section(verdicts(findings, merged.results), fmt="simple")
     if section:
         print(section)
-    print(f"{len(args.runs)} run(s), {len(merged.results)} result(s); wrote {args.out}/")
+    incomplete = merged.run.get("incomplete")
+    if incomplete:
+        print(incomplete["line"])
+    shards = merged.run.get("shards")
+    whole = f" (whole: {len(shards)} shard(s))" if shards and merged.run.get("whole") else ""
+    print(f"{len(args.runs)} run(s), {len(merged.results)} result(s){whole}; wrote {args.out}/")
     return 0

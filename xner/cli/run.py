@@ -42,6 +42,11 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         "--cache", metavar="DIR",
         help="folder of the training cache, shared with pytest's --xner-cache (default: OUT/cache)",
     )  # fmt: skip
+    command.add_argument(
+        "--keep", metavar="DIR",
+        help="also keep the finished run in the history store DIR (a new subfolder named by "
+        "date, commit and versions), for `xner history DIR`",
+    )  # fmt: skip
     command.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     command.add_argument(
         "--jobs", type=flags.at_least(1, "jobs"), default=1, metavar="N",
@@ -90,6 +95,8 @@ def _writable_out(args: argparse.Namespace):
 
     out = check_writable(args.out)
     check_writable(_engine(args).cache_dir)
+    if args.keep:
+        check_writable(args.keep)  # the history store, before hours of training
     return out
 
 
@@ -102,10 +109,7 @@ def run_study(study, args: argparse.Namespace) -> int:
 
     shard = args.shard
     configs = [config for strategy in study.strategies.values() for config in strategy.configs()]
-    costs = {
-        config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs, study.data)
-        for c in configs
-    }
+    costs = {config_key(study.name, c): config_cost(c, study) for c in configs}
     mine = in_shard(costs, shard)
     mine_configs = [c for c in configs if config_key(study.name, c) in mine]
     if not mine_configs:
@@ -129,9 +133,13 @@ def run_study(study, args: argparse.Namespace) -> int:
             "recipes": {study.name: asdict(study.recipe)},
             "shard": str(shard) if shard else None,
         }
+        if shard:
+            run_info["plan"] = _plan(study, shard, args)
         shown, _ = engine.folder_records(results, resamples=args.bootstrap)
         try:
-            engine.write(results, run_info, resamples=args.bootstrap, findings=study.findings)
+            written = engine.write(
+                results, run_info, resamples=args.bootstrap, findings=study.findings
+            )
         except OSError as err:
             # The figures are shown even when the folder cannot take them (a full disk).
             print(tables(shown, fmt="simple"))
@@ -145,6 +153,10 @@ def run_study(study, args: argparse.Namespace) -> int:
     section = findings_section(verdicts(study.findings, shown), fmt="simple")
     if section:
         print(section)
+    if args.keep:
+        from xner.reporting.store import keep_run
+
+        print(f"kept the run in {keep_run(args.keep, run_info, written)}/")
     kept = len(shown) - len(results)
     print(
         engine.summary()
@@ -153,6 +165,14 @@ def run_study(study, args: argparse.Namespace) -> int:
         + f"; wrote {out}/"
     )
     return 0
+
+
+def _plan(study, shard, args) -> dict:
+    """What this shard records of the plan it was cut from (xner.execution.shard_plan)."""
+    from xner.execution.shard_plan import shard_plan
+
+    options = {"dtype": args.dtype, "compile": args.compile}
+    return shard_plan([study], shard, args.seed or [0], args.model, args.data, options)
 
 
 def _train(args, engine, study, configs, costs) -> list:

@@ -51,15 +51,21 @@ def read_conll(
     scheme: str = "auto",
     tag_column: int = -1,
     tabs_only: bool = False,
+    lang_prefix: str | None = None,
+    tags: Sequence[str] | None = None,
 ) -> ConllFile:
     """Read a CoNLL column file into sentences of (tokens, IOB2 tags).
 
     `scheme` is "iob1", "iob2", "bioes", "bilou" or "auto" (found from the tags, see
     `xner.schemes.detect_scheme`; the one found is logged and returned). `tag_column` is the
-    column of the NER tag (the last by default). `tabs_only` splits columns at tabs alone
-    (XTREME's TSV, whose tokens may hold spaces). Raises CorpusError naming the file and the
-    line for a line with one column, a tag outside the scheme, an I-/E- tag that cannot
-    follow where it is, bytes that are not `encoding`, or a file with no sentences.
+    column of the NER tag (the last by default). `tabs_only` reads XTREME's TSV: columns
+    split at tabs alone (its tokens may hold spaces), a line of only spaces ends a sentence.
+    `lang_prefix` ("de:") is the prefix raw XTREME files put on every token: a file is raw
+    when its first token has it, and then every token must. `tags`, where given, are the only
+    tags the file may hold (PAN-X's seven for PAN-X). Raises CorpusError naming the file and
+    the line for a line with one column, an empty token, a tag outside `tags` or the scheme,
+    an I-/E- tag that cannot follow where it is, bytes that are not `encoding`, or a file with
+    no sentences.
     """
     path = Path(path)
     if scheme not in SCHEME_CHOICES:
@@ -67,23 +73,26 @@ def read_conll(
     text = _decode(path, encoding)
     raw: list[tuple[list[str], list[str], list[int]]] = []
     tokens: list[str] = []
-    tags: list[str] = []
+    sentence_tags: list[str] = []
     lines: list[int] = []
 
     def end_sentence() -> None:
         if tokens:
-            raw.append((list(tokens), list(tags), list(lines)))
+            raw.append((list(tokens), list(sentence_tags), list(lines)))
             tokens.clear()
-            tags.clear()
+            sentence_tags.clear()
             lines.clear()
 
     # split("\n"), not splitlines(): the latter also breaks at U+2028, U+0085 and others.
+    raw_file: bool | None = None
+    known = None if tags is None else set(tags)
     for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.rstrip("\r").strip("\t" if tabs_only else " \t")
-        if not stripped:
+        line = line.rstrip("\r")
+        # A tab alone is a malformed XTREME line (an empty token), not a sentence break.
+        if not line.strip(" " if tabs_only else " \t"):
             end_sentence()
             continue
-        columns = stripped.split("\t") if tabs_only else _COLUMNS.split(stripped)
+        columns = line.split("\t") if tabs_only else _COLUMNS.split(line.strip(" \t"))
         if columns[0] == DOCSTART:
             end_sentence()  # a document boundary is a sentence boundary
             continue
@@ -93,13 +102,30 @@ def read_conll(
                 f"the NER tag last, separated by {'a tab' if tabs_only else 'spaces or tabs'}"
             )
         try:
-            tag = columns[tag_column]
+            tag = columns[tag_column].strip()
         except IndexError:
             raise CorpusError(
                 f"{path}:{number}: {len(columns)} columns, no tag column {tag_column}"
             ) from None
-        tokens.append(columns[0])
-        tags.append(tag)
+        token = columns[0]
+        if lang_prefix is not None:
+            if raw_file is None:
+                raw_file = token.startswith(lang_prefix)
+            if raw_file and not token.startswith(lang_prefix):
+                raise CorpusError(
+                    f"{path}:{number}: token {token!r} lacks the {lang_prefix!r} prefix the "
+                    "file's first token has"
+                )
+            if raw_file:
+                token = token[len(lang_prefix) :]
+        if not token:
+            raise CorpusError(f"{path}:{number}: empty token")
+        if known is not None and tag not in known:
+            raise CorpusError(
+                f"{path}:{number}: unknown tag {tag!r}; the tags are {', '.join(tags or ())}"
+            )
+        tokens.append(token)
+        sentence_tags.append(tag)
         lines.append(number)
     end_sentence()
     if not raw:

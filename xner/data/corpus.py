@@ -13,8 +13,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from xner.spec.corpus import SPLITS, CorpusSpec, Sentences
-from xner.spec.labels import ENTITY_TYPES, TAGS, order_types
+from xner.data.synthetic import synthetic_sentences
+from xner.spec.corpus import SPLITS, SYNTHETIC_PANX, CorpusSpec, Sentences, source_corpus
+from xner.spec.labels import TAGS, order_types
+from xner.spec.languages import PANX_ROWS, SYNTHETIC_SIZES
 from xner.spec.schemes import (
     CorpusError,
     TagError,
@@ -31,27 +33,48 @@ logger = logging.getLogger(__name__)
 # --- reading ------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
 def read_corpus(spec: CorpusSpec) -> dict[str, Sentences]:
-    """The corpus's splits as sentences of (tokens, IOB2 tags), read once per process."""
+    """The corpus's splits as sentences of (tokens, IOB2 tags): the one reader of every
+    source, PAN-X's built-in ones (xner.spec.corpus.source_corpus) and a study's
+    `[corpus.<lang>]` alike. A corpus whose tags are not known beforehand is read once per
+    process (the study's entity types come from it, then its dataset); PAN-X's, whose tags
+    are, are not kept: a matrix over many languages would hold them all."""
+    return _read(spec) if spec.tag_names is not None else _read_once(spec)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_once(spec: CorpusSpec) -> dict[str, Sentences]:
+    return _read(spec)
+
+
+def _read(spec: CorpusSpec) -> dict[str, Sentences]:
+    if spec.data == SYNTHETIC_PANX:  # xner.data.panx.synthetic_panx's sentences
+        return {
+            split: list(synthetic_sentences(spec.lang, n, split, 0))
+            for split, n in SYNTHETIC_SIZES.items()
+        }
     if spec.data == "synthetic":
         return _read_synthetic(spec)
     if spec.data is not None:
-        return _read_hub_shaped(spec)
+        return _hub_rows(_hub_shaped(spec), spec.where, spec.scheme, spec.tag_names)
+    if spec.format == "parquet":
+        files = {split: [Path(path)] for split, path in spec.paths.items()}
+        return _hub_rows(read_parquet(files), spec.where, spec.scheme, spec.tag_names)
+    from xner.data.conll import read_conll
+
     out = {}
     for split, path in spec.paths.items():
-        if spec.format == "parquet":
-            out[split] = _read_parquet_file(Path(path), spec.scheme)
-            continue
-        from xner.data.conll import read_conll
-
-        read = read_conll(path, spec.encoding, spec.scheme, tabs_only=spec.format == "xtreme")
-        sentences = read.sentences
-        if spec.format == "xtreme":
-            sentences = _strip_lang_prefix(sentences, spec.lang)
+        read = read_conll(
+            path,
+            spec.encoding,
+            spec.scheme,
+            tabs_only=spec.format == "xtreme",
+            lang_prefix=f"{spec.lang}:" if spec.format == "xtreme" else None,
+            tags=spec.tag_names,
+        )
         if spec.scheme == "auto":
             logger.info("%s: %s tags, read as IOB2", path, read.scheme.upper())
-        out[split] = sentences
+        out[split] = read.sentences
     return out
 
 
@@ -73,22 +96,26 @@ def _read_synthetic(spec: CorpusSpec) -> dict[str, Sentences]:
     return out
 
 
-def _strip_lang_prefix(sentences: Sentences, lang: str) -> Sentences:
-    # Raw XTREME files prefix every token with "<lang>:" (see xner.data.read_tsv).
-    prefix = f"{lang}:"
-    if not sentences or not sentences[0][0][0].startswith(prefix):
-        return sentences
-    return [([t.removeprefix(prefix) for t in toks], tags) for toks, tags in sentences]
-
-
-def _read_parquet_file(path: Path, scheme: str) -> Sentences:
+def read_parquet(files: Mapping[str, Sequence[Path]]) -> dict:
+    """Split -> the Dataset of its parquet files (several are concatenated in order): the one
+    parquet reader, for a `[corpus.<lang>]` file per split and the hub's layout alike."""
     import datasets
+    import pyarrow.parquet
 
-    ds = datasets.Dataset.from_parquet(str(path))
-    return _hub_rows({"file": ds}, str(path), scheme)["file"]
+    out = {}
+    for split, paths in files.items():
+        # datasets refuses an empty split with a message that names no file: check first.
+        if sum(pyarrow.parquet.ParquetFile(p).metadata.num_rows for p in paths) == 0:
+            raise CorpusError(f"{paths[0]}: empty split {split!r}, no sentences")
+        out[split] = datasets.load_dataset(
+            "parquet", data_files={split: [str(p) for p in paths]}, split=split
+        )
+    return out
 
 
-def _read_hub_shaped(spec: CorpusSpec) -> dict[str, Sentences]:
+def _hub_shaped(spec: CorpusSpec) -> Mapping:
+    """The splits of a hub-shaped dataset: from the hub, a folder written by save_to_disk, or
+    parquet files `<split>-*.parquet` (the hub's own layout)."""
     import datasets
 
     assert spec.data is not None
@@ -98,45 +125,47 @@ def _read_hub_shaped(spec: CorpusSpec) -> dict[str, Sentences]:
         name = spec.data[len("hub:") :]
         dd = hub_call(
             lambda: datasets.load_dataset(name, name=spec.config),
-            what=f"{name}{f' ({spec.config})' if spec.config else ''}",
+            what=f"{spec.config} from {name}" if spec.config else name,
             local_hint="save it once with DatasetDict.save_to_disk and give its folder as "
-            f"corpus.{spec.lang}.data",
+            f"corpus.{spec.lang}.data, or give a folder of XTREME's TSV files or the hub's "
+            "parquet files as `data` (--data DIR / --xner-data DIR)",
         )
-        where = spec.data
     else:
         folder = Path(spec.data)
         if spec.config and (folder / spec.config).is_dir():
             folder = folder / spec.config
-        where = str(folder)
         if (folder / "dataset_dict.json").exists():
             dd = datasets.load_from_disk(str(folder))
         else:
-            files = {
-                split: sorted(str(p) for p in folder.glob(f"{split}*.parquet")) for split in SPLITS
-            }
-            files = {split: found for split, found in files.items() if found}
-            if "test" not in files:
-                raise CorpusError(
-                    f"{folder}: no test split: expected a folder written by save_to_disk "
-                    "(dataset_dict.json) or parquet files <split>-*.parquet"
-                )
-            dd = datasets.load_dataset("parquet", data_files=files)
+            files = {split: sorted(folder.glob(f"{split}-*.parquet")) for split in SPLITS}
+            dd = read_parquet({split: found for split, found in files.items() if found})
     if "test" not in dd:
-        raise CorpusError(f"{where}: no test split (has {', '.join(dd)})")
-    return _hub_rows({s: dd[s] for s in SPLITS if s in dd}, where, spec.scheme)
+        raise CorpusError(
+            f"{spec.where}: no test split (has {', '.join(dd) or 'none'}): expected a folder "
+            "written by save_to_disk (dataset_dict.json) or parquet files <split>-*.parquet"
+        )
+    return {split: dd[split] for split in SPLITS if split in dd}
 
 
-def _hub_rows(splits: Mapping, where: str, scheme: str) -> dict[str, Sentences]:
-    """Hub-shaped splits (`tokens`, `ner_tags` class ids named by the ClassLabel) as IOB2."""
+def _hub_rows(
+    splits: Mapping, where: str, scheme: str, tag_names: Sequence[str] | None = None
+) -> dict[str, Sentences]:
+    """Hub-shaped splits (`tokens`, `ner_tags` class ids named by the ClassLabel, or by
+    `tag_names` where they are plain integers) as IOB2; other columns are not read."""
     rows: dict[str, Sentences] = {}
     for split, ds in splits.items():
         missing = {"tokens", "ner_tags"} - set(ds.column_names)
         if missing:
             raise CorpusError(f"{where} {split}: no column {', '.join(sorted(missing))}")
-        names = getattr(ds.features["ner_tags"].feature, "names", None)
+        names = getattr(ds.features["ner_tags"].feature, "names", None) or tag_names
         if names is None:
             raise CorpusError(
                 f"{where} {split}: ner_tags has no ClassLabel names, so its ids name no tags"
+            )
+        if tag_names is not None and set(names) - set(tag_names):
+            raise CorpusError(
+                f"{where} {split}: ner_tags names {sorted(set(names) - set(tag_names))} are "
+                f"not among the source's tags ({', '.join(tag_names)})"
             )
         out = []
         for row, (tokens, ids) in enumerate(zip(ds["tokens"], ds["ner_tags"], strict=True)):
@@ -148,6 +177,8 @@ def _hub_rows(splits: Mapping, where: str, scheme: str) -> dict[str, Sentences]:
             if bad:
                 raise CorpusError(f"{where} {split} row {row}: tag id {bad[0]} (names: {names})")
             out.append((list(tokens), [names[i] for i in ids]))
+        if not out:
+            raise CorpusError(f"{where} {split}: empty split, no sentences")
         rows[split] = out
     if scheme == "auto":
         scheme = detect_scheme([tags for split in rows.values() for _, tags in split])
@@ -160,6 +191,68 @@ def _hub_rows(splits: Mapping, where: str, scheme: str) -> dict[str, Sentences]:
                 raise CorpusError(f"{where} {split} row {row} tag {err.index}: {err}") from None
         rows[split] = [(tokens, to_iob2(tags, scheme)) for tokens, tags in sentences]
     return rows
+
+
+def corpus_rows(spec: CorpusSpec) -> dict[str, int]:
+    """Sentences per split as the source knows them without reading the corpus: generated
+    sizes, parquet and Arrow metadata, sentences counted in text files. A hub dataset's are
+    not known offline: PAN-X's (REPORT.md's 20,000/10,000/10,000) stand in for them."""
+    return _rows(spec)
+
+
+@functools.lru_cache(maxsize=256)
+def _rows(spec: CorpusSpec) -> dict[str, int]:
+    if spec.data in (SYNTHETIC_PANX, "synthetic"):
+        return dict(SYNTHETIC_SIZES)
+    if spec.data is not None and spec.data.startswith("hub:"):
+        return dict(PANX_ROWS)
+    if spec.data is not None:
+        return _folder_rows(Path(spec.data), spec.config)
+    if spec.format == "parquet":
+        return {split: _parquet_rows([Path(p)]) for split, p in spec.paths.items()}
+    return {split: _count_sentences(Path(p), spec.encoding) for split, p in spec.paths.items()}
+
+
+def _folder_rows(folder: Path, config: str | None) -> dict[str, int]:
+    if config and (folder / config).is_dir():
+        folder = folder / config
+    if (folder / "dataset_dict.json").exists():  # save_to_disk: Arrow stream files per split
+        import pyarrow
+
+        splits = json.loads((folder / "dataset_dict.json").read_text(encoding="utf-8"))
+        return {
+            split: sum(
+                batch.num_rows
+                for path in sorted((folder / split).glob("*.arrow"))
+                for batch in pyarrow.ipc.open_stream(pyarrow.memory_map(str(path)))
+            )
+            for split in splits.get("splits", [])
+        }
+    return {
+        split: _parquet_rows(sorted(folder.glob(f"{split}-*.parquet")))
+        for split in SPLITS
+        if any(folder.glob(f"{split}-*.parquet"))
+    }
+
+
+def _parquet_rows(paths: Sequence[Path]) -> int:
+    import pyarrow.parquet
+
+    return sum(pyarrow.parquet.ParquetFile(p).metadata.num_rows for p in paths)
+
+
+def _count_sentences(path: Path, encoding: str) -> int:
+    """Blocks of non-blank lines, -DOCSTART- lines apart: the reader's sentences, counted
+    without checking them (the reader checks when the data loads)."""
+    count, inside = 0, False
+    with path.open(encoding=encoding, errors="replace") as lines:
+        for line in lines:
+            text = line.strip()
+            if not text or text.startswith("-DOCSTART-"):
+                inside = False
+            elif not inside:
+                count, inside = count + 1, True
+    return count
 
 
 # --- the study's tag set ------------------------------------------------------------------
@@ -182,27 +275,26 @@ def map_types(sentences: Sentences, mapping: Mapping[str, str]) -> Sentences:
 
 
 def study_entity_types(
-    corpus: Mapping[str, CorpusSpec] | None,
-    langs: Sequence[str],
+    specs: Mapping[str, CorpusSpec],
     declared: Sequence[str] | None = None,
     mapping: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
     """The study's entity types: declared, or the union over its languages' corpora (after
-    the label map); PAN-X's three where the study has no corpus."""
+    the label map); a PAN-X source's are PAN-X's three, known without reading it."""
     if declared:
         return tuple(declared)
-    if not corpus:
-        return ENTITY_TYPES
     found: set[str] = set()
-    for lang in langs:
-        if lang in corpus:
-            for sentences in read_corpus(corpus[lang]).values():
-                found |= {
-                    split_tag(t)[1] for _, tags in map_types(sentences, mapping or {}) for t in tags
-                } - {""}
+    for spec in specs.values():
+        if spec.tag_names is not None and not mapping:
+            found |= {split_tag(t)[1] for t in spec.tag_names} - {""}
+            continue
+        for sentences in read_corpus(spec).values():
+            found |= {
+                split_tag(t)[1] for _, tags in map_types(sentences, mapping or {}) for t in tags
+            } - {""}
     if not found:
         raise CorpusError(
-            f"the corpora of {', '.join(langs)} hold no entity at all (after the label map)"
+            f"the corpora of {', '.join(specs)} hold no entity at all (after the label map)"
         )
     return order_types(found)
 
@@ -221,22 +313,13 @@ def corpus_fingerprint(spec: CorpusSpec) -> str:
 def corpus_dataset(
     spec: CorpusSpec, tags: Sequence[str] = TAGS, mapping: Mapping[str, str] | None = None
 ):
-    """The language's corpus as a DatasetDict of xner's schema with `tags` as the ClassLabel
-    names; a type outside `tags` is an error naming where it is and what to do."""
-    import datasets
-
-    features = datasets.Features(
-        {
-            "tokens": datasets.Sequence(datasets.Value("string")),
-            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=list(tags))),
-            "langs": datasets.Sequence(datasets.Value("string")),
-        }
-    )
+    """The language's corpus as a DatasetDict of xner's schema (tokens, ner_tags, langs) with
+    `tags` as the ClassLabel names; a type outside `tags` is an error naming where it is and
+    what to do."""
     tag_ids = {tag: i for i, tag in enumerate(tags)}
     splits = {}
     for split, sentences in read_corpus(spec).items():
         sentences = map_types(sentences, mapping or {})
-        ids = []
         for row, (_, row_tags) in enumerate(sentences):
             unknown = [t for t in row_tags if t not in tag_ids]
             if unknown:
@@ -247,62 +330,74 @@ def corpus_dataset(
                     f"the study's ({', '.join(sorted({split_tag(t)[1] for t in tags} - {''}))}); "
                     f'add it to entity_types or map it: [labels] map = {{ {kind} = "O" }}'
                 )
-            ids.append([tag_ids[t] for t in row_tags])
-        splits[split] = datasets.Dataset.from_dict(
-            {
-                "tokens": [tokens for tokens, _ in sentences],
-                "ner_tags": ids,
-                "langs": [[spec.lang] * len(tokens) for tokens, _ in sentences],
-            },
-            features=features,
-        )
-    return datasets.DatasetDict(splits)
+        splits[split] = sentences
+    return to_dataset(splits, spec.lang, tags)
 
 
-def study_tags(study) -> tuple[str, ...]:
+def features(tags: Sequence[str] = TAGS):
+    """xner's schema: PAN-X's columns, with `tags` as the ClassLabel names."""
+    import datasets
+
+    return datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=list(tags))),
+            "langs": datasets.Sequence(datasets.Value("string")),
+        }
+    )
+
+
+def to_dataset(splits: Mapping[str, Sentences], lang: str, tags: Sequence[str] = TAGS):
+    """Sentences of (tokens, tags among `tags`) per split as a DatasetDict of xner's schema."""
+    import datasets
+    import pyarrow
+
+    tag_ids = {tag: i for i, tag in enumerate(tags)}
+    schema = features(tags)
+    # An Arrow table of the schema's own types (ClassLabel ids are int64): what
+    # Dataset.from_dict would build after encoding every tag one by one, at a third the time.
+    return datasets.DatasetDict(
+        {
+            split: datasets.Dataset(
+                pyarrow.Table.from_pydict(
+                    {
+                        "tokens": [list(tokens) for tokens, _ in sentences],
+                        "ner_tags": [[tag_ids[t] for t in row] for _, row in sentences],
+                        "langs": [[lang] * len(tokens) for tokens, _ in sentences],
+                    },
+                    schema=schema.arrow_schema,
+                ),
+                info=datasets.DatasetInfo(features=schema),
+            )
+            for split, sentences in splits.items()
+        }
+    )
+
+
+def study_corpus(study, lang: str, data: str | None = None) -> CorpusSpec:
+    """A study's language's corpus: its `[corpus.<lang>]` where it has one, else the corpus
+    of `data` (the study's top-level source unless given)."""
+    corpus = (getattr(study, "corpus", None) or {}).get(lang)
+    return corpus or source_corpus(lang, str(data or study.data))
+
+
+def study_corpora(study, data: str | None = None) -> dict[str, CorpusSpec]:
+    """The corpus of each of the study's languages (`study_corpus`)."""
+    return {lang: study_corpus(study, lang, data) for lang in study.langs()}
+
+
+def study_tags(study, data: str | None = None) -> tuple[str, ...]:
     """The IOB2 tags a study's model predicts, in head order (PAN-X's TAGS for PAN-X)."""
-    corpus = getattr(study, "corpus", None)
-    declared = getattr(study, "entity_types", None)
-    if not corpus and not declared:
-        return TAGS
-    types = study_entity_types(corpus, study.langs(), declared, getattr(study, "label_map", {}))
+    specs = study_corpora(study, data)
+    types = study_entity_types(specs, study.entity_types, study.label_map)
     return iob2_tags(types)
 
 
 def load_study_corpus(study, lang: str, data: str, fractions: Mapping[str, float] | None):
-    """`{lang: DatasetDict}` of a study's language with the study's tag names: its
-    `[corpus.<lang>]` where it has one, else `data` as xner.data.load_corpus reads it."""
-    from xner.data.corpora import load_corpus, sample_fraction
+    """`{lang: DatasetDict}` of a study's language with the study's tag names, each split
+    cut to the language's fraction (xner.data.sampling)."""
+    from xner.data.sampling import sample_language
 
-    corpus = getattr(study, "corpus", None) or {}
-    if lang not in corpus:
-        loaded = load_corpus([lang], data, fractions)
-        tags = study_tags(study)
-        if tuple(tags) != TAGS:  # PAN-X data in a study with declared types: PAN-X names
-            loaded = {lang: _retag(loaded[lang], tags)}
-        return loaded
-    dd = corpus_dataset(corpus[lang], study_tags(study), getattr(study, "label_map", {}))
-    if fractions is not None:
-        if lang not in fractions:
-            raise ValueError(f"no corpus fraction for {lang!r}; fractions has {list(fractions)}")
-        dd = sample_fraction(dd, fractions[lang], 0)
-    return {lang: dd}
-
-
-def _retag(dd, tags: Sequence[str]):
-    """PAN-X's DatasetDict with its tag ids re-mapped to `tags` by name."""
-    import datasets
-
-    to = {tag: i for i, tag in enumerate(tags)}
-    names = dd["train"].features["ner_tags"].feature.names
-    missing = [n for n in names if n not in to]
-    if missing:
-        raise CorpusError(f"PAN-X tags {missing} are not among the study's tags {list(tags)}")
-    mapping = [to[n] for n in names]
-    features = dd["train"].features.copy()
-    features["ner_tags"] = datasets.Sequence(datasets.ClassLabel(names=list(tags)))
-    return dd.map(
-        lambda b: {"ner_tags": [[mapping[t] for t in row] for row in b["ner_tags"]]},
-        batched=True,
-        features=features,
-    )
+    spec = study_corpus(study, lang, data)
+    dd = corpus_dataset(spec, study_tags(study, data), study.label_map)
+    return {lang: sample_language(dd, lang, fractions)}

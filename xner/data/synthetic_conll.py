@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from xner.data.synthetic import DEFAULT_SIZES, synthetic_sentences
+from xner.spec.corpus import FILE_NAMES
 from xner.writer import write_atomic
 
 Sentences = list[tuple[list[str], list[str]]]
 # A CoNLL-2003 file is a file of documents: one -DOCSTART- per this many sentences.
 SENTENCES_PER_DOCUMENT = 20
-_FILE_SPLIT = {"train": "train", "validation": "dev", "test": "test"}
 
 
 def with_misc(tags: list[str], tokens: list[str]) -> list[str]:
@@ -53,7 +53,7 @@ def write_synthetic_conll(
     paths = {}
     for split, n in sizes.items():
         sentences = synthetic_conll_sentences(lang, split, n, seed)
-        path = folder / f"{_FILE_SPLIT[split]}.txt"
+        path = folder / f"{FILE_NAMES[split]}.txt"
         # Documents: each chunk of sentences after its own -DOCSTART- line.
         parts = [
             conll_text(

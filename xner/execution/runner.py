@@ -3,6 +3,7 @@ cached on disk under a key of everything that can move their figures."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -16,8 +17,9 @@ import datasets
 import torch
 
 from xner.data.align import encode
-from xner.data.corpora import concat_languages, few_shot_subset
 from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
+from xner.data.sampling import concat_languages, few_shot_subset
+from xner.execution.entry_lock import EntryLock, lock_path
 from xner.data.factors import segment, type_distribution
 from xner.results.errors import error_analysis
 from xner.results.intervals import (
@@ -96,7 +98,8 @@ def read_cache(path: Path) -> list[Result] | None:
         return results
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
         aside = path.with_name(path.name + ".unreadable")
-        path.replace(aside)
+        with contextlib.suppress(FileNotFoundError):  # another reader moved it first
+            path.replace(aside)
         logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
                        path, err, aside.name)  # fmt: skip
         return None
@@ -237,30 +240,51 @@ class Runner:
         return self.cache_dir / f"{stem}-{self.cache_key(config, seed)[:16]}.json"
 
     def run(self, config: TrainConfig, seed: int = 0) -> list[Result]:
-        """Results of `config` on each of its evaluation languages: cached, or trained now."""
+        """Results of `config` on each of its evaluation languages: cached, or trained now.
+
+        With a cache, one process at a time trains a configuration (xner.execution.entry_lock):
+        one that finds it being trained elsewhere waits for that entry and reads it."""
         cache = self._cache_path(config, seed)
-        if cache is not None and cache.exists() and not self.force:
-            cached = read_cache(cache)
+        if cache is None:  # nothing to keep the predictions with (timing runs)
+            return [self.score(config, seed, lang)[0] for lang in config.eval_langs]
+        while True:
+            cached = self._cached(cache, config, seed)
             if cached is not None:
-                logger.info("%s seed %d: cached in %s", config.label, seed, cache)
                 return cached
+            with EntryLock(lock_path(cache)) as lock:
+                ready = lambda: not self.force and cache.exists()  # noqa: E731
+                if lock.wait(ready, f"{self.study.name} {config.label} seed {seed}"):
+                    # Written by another process between the look above and the lock?
+                    cached = self._cached(cache, config, seed)
+                    if cached is not None:
+                        return cached
+                    return self._train_and_cache(cache, config, seed)
+            # Another process wrote the entry while this one waited: read it (above).
+
+    def _cached(self, cache: Path, config: TrainConfig, seed: int) -> list[Result] | None:
+        if self.force or not cache.exists():
+            return None
+        cached = read_cache(cache)
+        if cached is not None:
+            logger.info("%s seed %d: cached in %s", config.label, seed, cache)
+        return cached
+
+    def _train_and_cache(self, cache: Path, config: TrainConfig, seed: int) -> list[Result]:
         scored = [self.score(config, seed, lang) for lang in config.eval_langs]
-        results = [result for result, _ in scored]
-        if cache is not None:
-            try:
-                # The predictions files first: an entry is only ever read with its files.
-                results = [
-                    dataclasses.replace(result, predictions=self._keep_predictions(cache, text))
-                    for result, text in scored
-                ]
-                entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
-                write_json(cache, entry, indent=1)
-            except OSError as err:
-                # A full disk must not throw a finished training away: its figures still go
-                # to the run, which says what it could not write.
-                logger.warning("%s; %s seed %d is not cached, its figures go on to the run",
-                               err, config.label, seed)  # fmt: skip
-                results = [dataclasses.replace(r, predictions=None) for r, _ in scored]
+        try:
+            # The predictions files first: an entry is only ever read with its files.
+            results = [
+                dataclasses.replace(result, predictions=self._keep_predictions(cache, text))
+                for result, text in scored
+            ]
+            entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
+            write_json(cache, entry, indent=1)  # atomic: readers see all of it or none
+        except OSError as err:
+            # A full disk must not throw a finished training away: its figures still go
+            # to the run, which says what it could not write.
+            logger.warning("%s; %s seed %d is not cached, its figures go on to the run",
+                           err, config.label, seed)  # fmt: skip
+            results = [dataclasses.replace(r, predictions=None) for r, _ in scored]
         return results
 
     @staticmethod

@@ -1,8 +1,9 @@
 """Which training configuration runs where and when: a cost estimate per configuration,
 longest first across concurrent workers, and deterministic cost-balanced shards.
 
-Costs are estimated from the study alone (fractions, sizes, epochs), never by loading data,
-so pytest can order and shard cases at collection time.
+Costs are estimated from the study (fractions, sizes, epochs) and the row counts its corpus
+sources know without loading them (xner.data.corpus.corpus_rows), so pytest can order and
+shard cases at collection time.
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from xner.data.corpus import corpus_rows, study_corpus
 from xner.spec.identity import ConfigId
-from xner.spec.languages import SYNTHETIC_SIZES
 from xner.spec.strategies import TrainConfig
+from xner.spec.study import Study
 
-# Rows per split before the study's fractions: XTREME's PAN-X (20,000/10,000/10,000 in
-# each of the study's languages) and xner's synthetic PAN-X (xner.data.synthetic.DEFAULT_SIZES).
-PANX_ROWS = {"train": 20_000, "validation": 10_000, "test": 10_000}
-SYNTHETIC_ROWS = SYNTHETIC_SIZES
 EVAL_WEIGHT = 1 / 3  # a forward pass costs about a third of a training step per sentence
 
 
@@ -27,22 +25,21 @@ def config_key(study: str, config: TrainConfig) -> str:
     return ConfigId.of(study, config).name
 
 
-def nominal_rows(data: str) -> dict[str, int]:
-    return SYNTHETIC_ROWS if data == "synthetic" else PANX_ROWS
-
-
-def config_cost(
-    config: TrainConfig, fractions: dict[str, float] | None, epochs: int, data: str
-) -> float:
-    """Sentence passes of one training and its evaluations, in training-step units."""
-    rows = nominal_rows(data)
+def config_cost(config: TrainConfig, study: Study) -> float:
+    """Sentence passes of one training and its evaluations, in training-step units, from the
+    rows each language's corpus has, cut to its fraction."""
+    fractions = study.fractions or {}
 
     def split_rows(split: str, langs: Iterable[str]) -> float:
-        return sum(rows[split] * (fractions or {}).get(lang, 1.0) for lang in langs)
+        return sum(
+            corpus_rows(study_corpus(study, lang)).get(split, 0) * fractions.get(lang, 1.0)
+            for lang in langs
+        )
 
     train = config.size if config.size is not None else split_rows("train", config.train_langs)
     validation = split_rows("validation", config.train_langs)
     test = split_rows("test", config.eval_langs)
+    epochs = study.recipe.epochs
     return epochs * (train + EVAL_WEIGHT * validation) + EVAL_WEIGHT * test
 
 

@@ -115,8 +115,7 @@ def _absent_reason(state: XnerSession, finding, absent) -> str:
 
         study = state.studies[finding.study]
         costs = {
-            config_key(study.name, c): config_cost(c, study.fractions, study.recipe.epochs,
-                                                   study.data)
+            config_key(study.name, c): config_cost(c, study)
             for s in study.strategies.values() for c in s.configs()
         }  # fmt: skip
         mine = in_shard(costs, state.shard)

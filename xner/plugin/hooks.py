@@ -17,7 +17,7 @@ import pytest
 # pytest finds fixtures and hooks in this module's namespace: the ones the other modules of
 # the plugin define are imported here for it.
 from xner.plugin.fixture import xner_bench, xner_seed  # noqa: F401
-from xner.plugin.session import RESULT_PROPERTY, STATE, Record, XnerSession
+from xner.plugin.session import PLAN_PROPERTY, RESULT_PROPERTY, STATE, Record, XnerSession
 from xner.plugin.xdist import (  # noqa: F401
     pytest_xdist_make_scheduler,
     pytest_xdist_node_collection_finished,
@@ -106,6 +106,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="folder of the training cache, shared with `xner run --cache` (default: "
         "cache/ in --xner-results); a rerun trains only what it lacks",
+    )
+    group.addoption(
+        "--xner-keep",
+        metavar="DIR",
+        help="at the end, keep the run's files in the history store DIR (a new subfolder named "
+        "by date, commit and versions), for `xner history DIR`",
     )
     group.addoption(
         "--xner-force",
@@ -323,6 +329,8 @@ def _preflight(config: pytest.Config, items: list[pytest.Item]) -> None:
     try:
         check_writable(state.results_dir)
         check_writable(state.engine.cache_dir)
+        if config.getoption("xner_keep"):
+            check_writable(config.getoption("xner_keep"))  # the history store
         for name in dict.fromkeys(case.study for case in cases):
             if name in state.unsuited:
                 raise ValueError(f"--xner-data: {state.unsuited[name]}")
@@ -354,8 +362,12 @@ def _order_and_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item, case in cases.items():
         study = state.studies[case.study]
         key_of[item] = key = config_key(case.study, case.config)
-        costs[key] = config_cost(case.config, study.fractions, study.recipe.epochs, study.data)
+        costs[key] = config_cost(case.config, study)
     keep = in_shard(costs, state.shard)
+    if state.shard:  # the plan travels with each case's report, to the controller under -n
+        plan = state.shard_plan(costs, {case.study for case in cases.values()})
+        for item in key_of:
+            item.user_properties.append((PLAN_PROPERTY, plan))
     deselected = [item for item in items if item in key_of and key_of[item] not in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -377,6 +389,9 @@ class ResultCollector:
         if report.when != "call":
             return
         values = [value for name, value in report.user_properties if name == RESULT_PROPERTY]
+        for name, value in report.user_properties:
+            if name == PLAN_PROPERTY:
+                self.state.plan = value
         for value in values:
             self.state.records.append(Record(report.nodeid, value["result"], value["expected"]))
             if value.get("trained") is not None:
@@ -400,6 +415,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         try:
             state.write_results(plots=True)
         except OSError as err:
+            state.write_error = str(err)
+    keep = session.config.getoption("xner_keep")
+    if keep and state.write_error is None:
+        from xner.reporting.store import keep_run
+
+        try:
+            state.kept = keep_run(keep, state.run_facts, state.written)
+        except (OSError, ValueError) as err:
             state.write_error = str(err)
     state.compare()
     if (state.regressions or state.write_error) and session.exitstatus == pytest.ExitCode.OK:
@@ -445,3 +468,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         listed = [str(p) for p in files] + ([f"{cells[0].parent}/ ({len(cells)} predictions "
                                               "files)"] if cells else [])  # fmt: skip
         write("wrote " + ", ".join(listed))
+    if state.kept is not None:
+        write(f"kept the run in {state.kept}/")

@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Sequence
 from pathlib import Path
 
+from xner.reporting.coverage import CoverageError, check_coverage
 from xner.reporting.tables import sort_key
 from xner.results.records import Result, ResultsFile, load_results
 from xner.spec.identity import CaseId, Cell
@@ -28,12 +29,23 @@ def _same(what: str, values: dict[str, object]) -> None:
         raise MergeError(f"the runs disagree on {what}: {listing}")
 
 
-def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
-    """One ResultsFile from several results.json files, or MergeError saying why not."""
+def merge_runs(paths: Sequence[str | Path], partial: bool = False) -> ResultsFile:
+    """One ResultsFile from several results.json files, or MergeError saying why not.
+
+    Shards (runs with `run.plan`) must be of one plan and cover all of it
+    (xner.reporting.coverage); with `partial`, what is there merges and the run says what
+    is missing (`run.incomplete`)."""
     if not paths:
         raise MergeError("no results.json to merge")
     runs = {str(path): load_results(path) for path in paths}
-    if len(runs) == 1:  # one saved run re-rendered: as it was, so its files come out the same
+    try:
+        coverage = check_coverage(runs)
+    except CoverageError as err:
+        raise MergeError(str(err)) from None
+    if coverage is not None and not coverage.whole and not partial:
+        raise MergeError(f"incomplete: {coverage.line()} (merge every shard, or pass --partial)")
+    if len(runs) == 1 and (coverage is None or "shard" not in runs[str(paths[0])].run["plan"]):
+        # One saved run re-rendered: as it was, so its files come out the same.
         return next(iter(runs.values()))
     _same("library versions", {p: r.run.get("versions") for p, r in runs.items()})
     recipes: dict[str, dict[str, object]] = {}
@@ -81,10 +93,18 @@ def merge_runs(paths: Sequence[str | Path]) -> ResultsFile:
     findings = [f for run in runs.values() for f in run.findings]  # judged again by the caller
 
     first = next(iter(runs.values())).run
-    run = dict(first) | {
+    # What a shard or an earlier merge said of its coverage is this merge's to say again.
+    first = {k: v for k, v in first.items() if k not in ("incomplete", "whole", "shards")}
+    run = first | {
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "merged_from": [str(path) for path in paths],
+        "shard": None,  # a merged run is no shard, whatever its first file was
     }
+    if coverage is not None:
+        facts = coverage.run_facts()
+        # An incomplete merge says so first: the top of results.json.
+        banner = {"incomplete": facts.pop("incomplete")} if not coverage.whole else {}
+        run = banner | run | facts
     ordered = sorted((r for _, r in results.values()), key=lambda r: (sort_key(Cell.of(r)), r.seed))
     return ResultsFile(
         ordered, run, [expected[c] for c in sorted(expected, key=sort_key)], findings

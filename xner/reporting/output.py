@@ -1,5 +1,6 @@
 """The one writer of a run's files, for `xner run`, the pytest plugin and `xner merge`:
-results.json, results.csv, tables.md, few_shot.png and transfer.png in one folder.
+results.json, results.csv, tables.md, few_shot.png, transfer.png and report.html (the page
+that shows them all, xner.reporting.pages) in one folder.
 
 results.json keeps the expected figures beside the results, so that tables.md can be rebuilt
 from saved runs alone (`xner merge`).
@@ -68,6 +69,13 @@ def provenance(run: Mapping) -> str:
     return text
 
 
+def incomplete_banner(run: Mapping) -> str:
+    """The first paragraph of a partial merge's tables.md: what is missing
+    (xner.reporting.coverage; `run.incomplete.line`)."""
+    incomplete = run.get("incomplete")
+    return f"**{incomplete['line']}**\n\n" if incomplete else ""
+
+
 def runtimes(results: Iterable[Result]) -> str:
     """Which runtime produced the figures, per study, as a paragraph of tables.md."""
     seen = {(r.study or "-", describe(r.runtime)) for r in results if r.runtime}
@@ -91,6 +99,7 @@ def tables_md(
     findings = findings_section(judged)
     return (
         "# xner results\n\n"
+        + incomplete_banner(run)
         + provenance(run)
         + runtimes(results)
         + expected_sources(expected)
@@ -138,15 +147,30 @@ def write_run(
         write_atomic(out / "tables.md", md),
     ]
     if plots:
-        for path in (
-            plot_few_shot(results, out / "few_shot.png"),
-            plot_transfer(results, out / "transfer.png"),
-            plot_errors(results, out / "errors.png"),
-        ):
-            if path is not None:
-                written.append(path)
+        pictures = [
+            path
+            for path in (
+                plot_few_shot(results, out / "few_shot.png"),
+                plot_transfer(results, out / "transfer.png"),
+                plot_errors(results, out / "errors.png"),
+            )
+            if path is not None
+        ]
+        written.extend(pictures)
+        written.append(write_report_page(out, results, pictures))
     prune_predictions(out, sources)
     return written
+
+
+def write_report_page(out: Path, results: Sequence[Result], pictures: Sequence[Path]) -> Path:
+    """report.html from what the folder's results.json holds (every key other parts of xner
+    add to it is shown) and the run's pictures."""
+    import json
+
+    from xner.reporting.pages import report_html
+
+    payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return write_atomic(out / "report.html", report_html(payload, results, pictures))
 
 
 def predictions_sources(

@@ -33,6 +33,9 @@ SYNTHETIC_LANGS = ("de", "fr", "it", "en")  # what xner.data.synthetic generates
 # Rows per split of synthetic PAN-X: a fifth of PAN-X's. Here, with the languages, so that study
 # files can be checked against them without the data layer.
 SYNTHETIC_SIZES = {"train": 4000, "validation": 2000, "test": 2000}
+# Rows per split of XTREME's PAN-X in each of the report's languages (REPORT.md); what stands
+# in for a hub dataset's sizes, which are not known offline, when scheduling.
+PANX_ROWS = {"train": 20_000, "validation": 10_000, "test": 10_000}
 
 # A local folder may hold any language: a code is letters, digits, '-' and '_' (XTREME's
 # file names put it between "train-" and ".tsv"; WikiANN's configs have a '-', as in "zh-yue").
@@ -44,8 +47,9 @@ _BUILT_IN_LANGS = {"hub": PANX_LANGS, "wikiann": WIKIANN_LANGS, "synthetic": SYN
 def source_languages(source: str) -> tuple[str, ...]:
     """Every language `source` has: the hub's 40 (google/xtreme), WikiANN's 176
     (unimelb-nlp/wikiann), synthetic's 4, or a folder's files in any of the layouts
-    `xner.data.corpora.load_panx` reads: `train-<lang>.tsv` there or in `<lang>/`, `PAN-X.<lang>/`
-    (google/xtreme's parquet) and `<lang>/train-*.parquet` (unimelb-nlp/wikiann's parquet)."""
+    `xner.spec.corpus.source_corpus` reads: `train-<lang>.tsv` there or in `<lang>/`,
+    `PAN-X.<lang>/` (google/xtreme's parquet) and `<lang>/train-*.parquet` (unimelb-nlp/wikiann's
+    parquet)."""
     if source in _BUILT_IN_LANGS:
         return _BUILT_IN_LANGS[source]
     root = Path(source)

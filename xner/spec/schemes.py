@@ -153,11 +153,6 @@ def from_iob2(tags: Sequence[str], scheme: str) -> list[str]:
     return out
 
 
-def entity_types_of(sentences: Sequence[Sequence[str]]) -> set[str]:
-    """Every entity type the (checked) tags name."""
-    return {split_tag(tag)[1] for tags in sentences for tag in tags if tag != "O"}
-
-
 def iob2_tags(entity_types: Sequence[str]) -> tuple[str, ...]:
     """The IOB2 tag set of `entity_types`, in their order: O, B-T1, I-T1, B-T2, ... (PAN-X's
     PER, ORG, LOC give exactly PAN-X's seven tags in their order)."""

@@ -5,7 +5,8 @@ of them.
 The built-in studies are files in xner/spec/studies/ (`report`, REPORT.md's study, and `smoke`, the
 same on a CPU). Everything here is checked when the file loads, before anything trains: an
 unknown key, language or strategy, or a size larger than the corpus, is a StudyError naming
-the file and the key. Plain data: no torch, no datasets.
+the file and the key. A language the study's `[fractions]` (or its base study's) do not name
+keeps its splits whole, as in a study without fractions. Plain data: no torch, no datasets.
 """
 
 from __future__ import annotations
@@ -173,12 +174,11 @@ def check_matrix(
 ) -> None:
     """The languages of `xner matrix --train ... --eval ...` on study `base`, checked before
     its study file is written: a StudyError naming the flag, the language and what the data
-    source (or the base study's [fractions]) has."""
+    source has."""
     try:
         study = load_study(base, data)
     except StudyError as err:
         raise StudyError(f"--study: {err}") from None
-    targets = list(source_languages(study.data)) if evals == "all" else evals
     for flag, langs in (("--train", train), ("--eval", [] if evals == "all" else evals)):
         if evals != "all" or flag == "--train":
             if not langs or "" in langs:
@@ -191,17 +191,6 @@ def check_matrix(
                 check_lang(lang, study.data)
             except ValueError as err:
                 raise StudyError(f"{flag}: {err}") from None
-    if study.fractions is not None:
-        for flag, langs in (("--train", train), ("--eval", targets)):
-            missing = [x for x in langs if x not in study.fractions]
-            if missing:
-                raise StudyError(
-                    f"{flag}{' all' if flag == '--eval' and evals == 'all' else ''}: the "
-                    f"study {study.name!r} has corpus fractions only for "
-                    f"{', '.join(study.fractions)}, not {', '.join(missing[:5])}"
-                    f"{' ...' if len(missing) > 5 else ''}; name languages among them, or "
-                    "give --study a study file without [fractions]"
-                )
 
 
 def _toml_list(train: list[str], evals: list[str] | str) -> str:
@@ -228,9 +217,14 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             raise fail(key, "missing")
     model = _typed(table, "model", str, fail)
     source = str(data or _typed(table, "data", str, fail))
+    if source.startswith("hub:") and not source[len("hub:") :].strip():
+        raise fail("data", 'hub:NAME names a hub-shaped dataset, e.g. "hub:unimelb-nlp/wikiann"')
     languages_spec = table.get("languages", "all")
     if languages_spec == "all" and corpus is not None:
         languages_spec = list(corpus)
+    if languages_spec == "all" and source.startswith("hub:"):
+        raise fail("languages", f"list them: which configurations {source!r} has is not known "
+                   "offline (each language is the configuration of its name)")  # fmt: skip
     if languages_spec == "all":
         try:
             languages_spec = list(source_languages(source))
@@ -261,7 +255,6 @@ def parse_study(table: dict, path: Path, data: str | None = None) -> Study:
             )
         _check_sizes(name, strategy, source, fractions, fail)
         _check_corpus(name, strategy, corpus, source, fail)
-    _check_fractions(strategies, fractions, fail)
     cells = [
         (name, config.label, lang)
         for name, strategy in strategies.items()
@@ -383,25 +376,6 @@ def _check_sizes(name, strategy, source, fractions, fail) -> None:
                 f"{too_big[0]} is larger than the {rows} training sentences of "
                 f"{'+'.join(train)} in {source!r} data",
             )
-
-
-def _check_fractions(strategies, fractions, fail) -> None:
-    """With `[fractions]`, every language the study trains or evaluates on needs one: a
-    missing one would fail only when its data loads, after the trainings before it."""
-    if fractions is None:
-        return
-    used = dict.fromkeys(
-        lang
-        for s in strategies.values()
-        for lang in (*[x for t in s.train_sets for x in t], *s.eval_langs)
-    )
-    missing = [lang for lang in used if lang not in fractions]
-    if missing:
-        raise fail(
-            "fractions",
-            f"no fraction for {', '.join(map(repr, missing))}, which the study uses; give "
-            f"every one of {', '.join(used)} a fraction in (0, 1] (1 keeps a split whole)",
-        )
 
 
 def _langs(value, key, source, fail) -> list[str]:
