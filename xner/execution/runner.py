@@ -18,9 +18,9 @@ import torch
 
 from xner.data.align import encode
 from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
+from xner.data.factors import segment, type_distribution
 from xner.data.sampling import concat_languages, few_shot_subset
 from xner.execution.entry_lock import EntryLock, lock_path
-from xner.data.factors import segment, type_distribution
 from xner.results.errors import error_analysis
 from xner.results.intervals import (
     BOOTSTRAP_RESAMPLES,
