@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_result
-from xner.data.corpora import write_synthetic_xtreme
+from xner.data.panx import write_synthetic_xtreme
 
 ENV = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 SIZES = {"train": 160, "validation": 20, "test": 30}
@@ -140,7 +140,7 @@ def test_each_cell_has_a_predictions_file_that_conlleval_scores_to_its_record(ru
                     assert f1(correct, guessed, gold) == pytest.approx(r["per_type"][kind])
             # The sentences are the test file's own, words and gold tags (every word labelled:
             # nothing truncated), in the order of the split xner scored (shuffled, see
-            # xner.data.corpora.sample_fraction).
+            # xner.data.sampling.sample_fraction).
             test_file = runs / "panx" / f"test-{r['eval_lang']}.tsv"
             blocks = test_file.read_text(encoding="utf-8").strip().split("\n\n")
             expected = sorted(
@@ -212,8 +212,8 @@ def test_truncation_share_agrees_with_the_encoders_own_count():
     import datasets
 
     from xner.data.align import encode_counting_loss
-    from xner.data.corpora import synthetic_panx
     from xner.data.factors import segment
+    from xner.data.panx import synthetic_panx
     from xner.training.model import load_tokenizer
 
     tokenizer = load_tokenizer("tiny")
