@@ -609,7 +609,12 @@ def test_xdist_workers_results_all_arrive_and_tables_match(project):
 @pytest.mark.parametrize(
     ("now", "args", "regression"),
     [
-        (0.56, (), "zero-shot de->fr: F1 0.5600, was 0.6000 (-0.0400, allowed -0.0100)"),
+        (
+            0.56,
+            (),
+            "zero-shot de->fr: F1 0.5600, was 0.6000 (-0.0400, allowed -0.0100); why: "
+            "xner diff before/results.json out/results.json --cell 'zero-shot de->fr'",
+        ),
         (0.595, (), None),
         (0.56, ("--xner-compare-fail", "0.05"), None),
     ],

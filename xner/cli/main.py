@@ -1,8 +1,8 @@
 """xner: cross-lingual NER transfer studies outside pytest. `xner run` fine-tunes and scores a
 study, `xner check` checks one and lists its cases without training, `xner ls` lists the
 built-in studies, `xner matrix` a transfer matrix, `xner slurm` a study on a cluster;
-`report`, `merge`, `compare`, `history`, `tolerances` and `expected` work on saved runs
-(results.json). `xner COMMAND --help` for each."""
+`report`, `merge`, `compare`, `diff`, `history`, `tolerances` and `expected` work on saved
+runs (results.json). `xner COMMAND --help` for each."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 from xner.cli import (
     check,
     compare,
+    diff,
     expected,
     history,
     ls,
@@ -26,12 +27,13 @@ from xner.cli import (
 from xner.errors import XnerError
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
-COMMANDS = (run, check, ls, matrix, compare, history, tolerances, merge, expected, slurm)
+COMMANDS = (run, check, ls, matrix, compare, diff, history, tolerances, merge, expected, slurm)
 RUNS = {
     "run": run.run, "check": check.check, "ls": ls.ls, "matrix": matrix.matrix,
     "compare": compare.compare, "merge": merge.merge,
     "report": merge.merge, "expected": expected.print_expected,
     "tolerances": tolerances.print_tolerances, "slurm": slurm.slurm, "history": history.history,
+    "diff": diff.diff,
 }  # fmt: skip
 
 

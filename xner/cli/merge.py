@@ -24,6 +24,8 @@ def add_parser(commands) -> None:
 
 
 def merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from xner.reporting.findings import findings_of, findings_section, verdicts
     from xner.reporting.merge import merge_runs
     from xner.reporting.output import write_run
@@ -35,7 +37,12 @@ def merge(args: argparse.Namespace) -> int:
     else:
         merged = merge_runs(args.runs, partial=getattr(args, "partial", False))
     findings = findings_of(merged.findings)  # judged again, from the merged records
-    write_run(args.out, merged.results, merged.run, merged.expected, findings=findings)
+    # The predictions files travel from each run's folder (and, by its cache, from there).
+    folders = [Path(run).parent for run in args.runs]
+    write_run(
+        args.out, merged.results, merged.run, merged.expected, findings=findings,
+        predictions_from=[*folders, *(f / "cache" for f in folders)],
+    )  # fmt: skip
     print(tables(merged.results, fmt="simple"))
     section = findings_section(verdicts(findings, merged.results), fmt="simple")
     if section:

@@ -208,4 +208,7 @@ class Engine:
         from xner.reporting.output import write_run
 
         results, expected = self.folder_records(results, expected, resamples)
-        return write_run(self.out, results, run, expected, baseline, plots=plots, findings=findings)
+        return write_run(
+            self.out, results, run, expected, baseline, plots=plots, findings=findings,
+            predictions_from=[self.cache_dir],
+        )  # fmt: skip

@@ -4,6 +4,7 @@ cached on disk under a key of everything that can move their figures."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -17,9 +18,18 @@ import torch
 
 from xner.data.align import encode
 from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
+from xner.data.factors import segment, type_distribution
 from xner.data.sampling import concat_languages, few_shot_subset
 from xner.execution.entry_lock import EntryLock, lock_path
-from xner.results.intervals import BOOTSTRAP_RESAMPLES, bootstrap, encode_counts
+from xner.results.errors import error_analysis
+from xner.results.intervals import (
+    BOOTSTRAP_RESAMPLES,
+    bootstrap,
+    encode_counts,
+    sentence_entities,
+)
+from xner.results.predictions import FOLDER as PREDICTIONS_FOLDER
+from xner.results.predictions import conll_text, encode_file, split_fingerprint
 from xner.results.records import Result, versions
 from xner.spec.identity import ConfigId
 from xner.spec.labels import TAGS
@@ -31,7 +41,7 @@ from xner.spec.study import Study
 from xner.training.device import device_name, resolve
 from xner.training.model import load_tokenizer
 from xner.training.train import StepClock, evaluate, finetune
-from xner.writer import write_json
+from xner.writer import write_atomic, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -62,22 +72,30 @@ def _source_fingerprint(source: str) -> str:
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
-CACHE_SCHEMA = 2  # 2: records of results schema 2 (study, runtime dtype)
+# 2: records of results schema 2 (study, runtime dtype). 3: each entry's records name their
+# predictions files, kept beside the entry (an older entry has none, so it is moved aside and
+# trained again rather than read without them).
+CACHE_SCHEMA = 3
 
 
 def read_cache(path: Path) -> list[Result] | None:
     """A cache entry's results, or None after moving an unreadable one aside.
 
-    An entry torn by a crash or a full disk, one from another xner (no or another schema)
-    or one that is not xner's at all is not an error: it is moved to `<name>.unreadable`
-    (kept, not deleted, for a look), a warning names it, and its configuration trains again.
+    An entry torn by a crash or a full disk, one from another xner (no or another schema),
+    one whose predictions files are gone, or one that is not xner's at all is not an error: it
+    is moved to `<name>.unreadable` (kept, not deleted, for a look), a warning names it, and
+    its configuration trains again.
     """
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(entry, dict) or entry.get("schema") != CACHE_SCHEMA:
             found = entry.get("schema") if isinstance(entry, dict) else type(entry).__name__
             raise ValueError(f"cache schema {found!r}, this xner reads {CACHE_SCHEMA}")
-        return [Result.from_dict(r) for r in entry["results"]]
+        results = [Result.from_dict(r) for r in entry["results"]]
+        for r in results:
+            if r.predictions is not None and not (path.parent / Path(r.predictions).name).is_file():
+                raise ValueError(f"its predictions file {Path(r.predictions).name} is missing")
+        return results
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
         aside = path.with_name(path.name + ".unreadable")
         with contextlib.suppress(FileNotFoundError):  # another reader moved it first
@@ -85,6 +103,16 @@ def read_cache(path: Path) -> list[Result] | None:
         logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
                        path, err, aside.name)  # fmt: skip
         return None
+
+
+@dataclass(frozen=True)
+class TestFacts:
+    """Of one language's test split: per sentence the words scored (after alignment), its
+    fingerprint and its factors (xner.data.factors)."""
+
+    words: list[list[str]]
+    fingerprint: str
+    factors: dict
 
 
 @dataclass(frozen=True)
@@ -123,6 +151,8 @@ class Runner:
         self.force = force
         self.progress = progress
         self._encoded: dict[str, datasets.DatasetDict] = {}
+        self._raw_tests: dict[str, datasets.Dataset] = {}
+        self._test_facts: dict[str, TestFacts] = {}
         self.trained_labels: list[str] = []  # configurations trained (not cached) here
         self._last: tuple[tuple[TrainConfig, int], FineTuned] | None = None
 
@@ -140,6 +170,7 @@ class Runner:
         if lang not in self._encoded:
             corpus = load_study_corpus(self.study, lang, self.data, self.study.fractions)
             self._encoded[lang] = encode(corpus[lang], self.tokenizer)
+            self._raw_tests[lang] = corpus[lang]["test"]  # its words, for test_facts
         return self._encoded[lang]
 
     def cache_key(self, config: TrainConfig, seed: int) -> str:
@@ -186,8 +217,8 @@ class Runner:
         With a cache, one process at a time trains a configuration (xner.execution.entry_lock):
         one that finds it being trained elsewhere waits for that entry and reads it."""
         cache = self._cache_path(config, seed)
-        if cache is None:
-            return [self.score(config, seed, lang) for lang in config.eval_langs]
+        if cache is None:  # nothing to keep the predictions with (timing runs)
+            return [self.score(config, seed, lang)[0] for lang in config.eval_langs]
         while True:
             cached = self._cached(cache, config, seed)
             if cached is not None:
@@ -211,16 +242,32 @@ class Runner:
         return cached
 
     def _train_and_cache(self, cache: Path, config: TrainConfig, seed: int) -> list[Result]:
-        results = [self.score(config, seed, lang) for lang in config.eval_langs]
-        entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
+        scored = [self.score(config, seed, lang) for lang in config.eval_langs]
         try:
+            # The predictions files first: an entry is only ever read with its files.
+            results = [
+                dataclasses.replace(result, predictions=self._keep_predictions(cache, text))
+                for result, text in scored
+            ]
+            entry = {"schema": CACHE_SCHEMA, "results": [r.to_dict() for r in results]}
             write_json(cache, entry, indent=1)  # atomic: readers see all of it or none
         except OSError as err:
             # A full disk must not throw a finished training away: its figures still go
             # to the run, which says what it could not write.
             logger.warning("%s; %s seed %d is not cached, its figures go on to the run",
                            err, config.label, seed)  # fmt: skip
+            results = [dataclasses.replace(r, predictions=None) for r, _ in scored]
         return results
+
+    @staticmethod
+    def _keep_predictions(cache: Path, text: tuple[str, str]) -> str:
+        """Write one cell's predictions beside its cache entry: `<entry>.<lang>.conll[.gz]`;
+        its name in a results folder (`predictions/<that name>`, where the run copies it)."""
+        lang, conll = text
+        suffix, data = encode_file(conll)
+        name = f"{cache.stem}.{lang}{suffix}"
+        write_atomic(cache.parent / name, data)
+        return f"{PREDICTIONS_FOLDER}/{name}"
 
     def training_data(self, config: TrainConfig) -> datasets.DatasetDict:
         """Encoded train and validation splits of `config`."""
@@ -268,13 +315,45 @@ class Runner:
             )
         return self._last[1]
 
-    def score(self, config: TrainConfig, seed: int, lang: str) -> Result:
-        """The Result of `config` (trained if need be) on `lang`'s test split."""
+    def test_facts(self, lang: str) -> TestFacts:
+        """What the analysis needs of `lang`'s test split, measured once per session."""
+        if lang not in self._test_facts:
+            self.encoded(lang)
+            test = self._raw_tests.pop(lang)
+            tokens = test["tokens"]
+            gold = [[self.tags[i] for i in row] for row in test["ner_tags"]]
+            types = list(entity_types_of_tags(self.tags))
+            seg = segment(self.tokenizer, tokens)
+            factors = seg.as_dict() | {
+                "entity_types": type_distribution(
+                    sentence_entities(gold, self.study.recipe.metric_mode), types
+                )
+            }
+            self._test_facts[lang] = TestFacts(
+                [[row[w] for w in words] for row, words in zip(tokens, seg.labelled, strict=True)],
+                split_fingerprint(tokens, gold),
+                factors,
+            )
+        return self._test_facts[lang]
+
+    def score(self, config: TrainConfig, seed: int, lang: str) -> tuple[Result, tuple[str, str]]:
+        """The Result of `config` (trained if need be) on `lang`'s test split, and its
+        predictions as (lang, CoNLL text) for `run` to keep."""
         trained = self.fine_tune(config, seed)
         test = self.encoded(lang)["test"]
+        facts = self.test_facts(lang)
         start = time.perf_counter()
         scores = evaluate(trained.model, self.tokenizer, test, self.study.recipe, self.runtime)
-        return Result(
+        true, pred = scores.tags
+        if [len(row) for row in true] != [len(row) for row in facts.words]:
+            raise ValueError(
+                f"{lang} test: the scored words do not match the aligned words (xner.data.align "
+                "and xner.data.factors disagree)"
+            )
+        types = list(entity_types_of_tags(self.tags))
+        errors = error_analysis(true, pred, types, self.study.recipe.metric_mode)
+        conll = conll_text(facts.words, true, pred)
+        result = Result(
             strategy=config.strategy,
             train_langs=list(config.train_langs),
             train_size=trained.train_size,
@@ -302,7 +381,11 @@ class Runner:
             strategy_version=config.version,
             runtime=self.resolved_runtime,
             entity_types=None if self.tags == TAGS else list(entity_types_of_tags(self.tags)),
+            test_fingerprint=facts.fingerprint,
+            errors=errors,
+            factors=facts.factors,
         )
+        return result, (lang, conll)
 
 
 def _interval(counts, tags) -> dict | None:

@@ -377,6 +377,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if state.write_error:
         write(f"xner: {state.write_error}; the files before it are as last written", red=True)
     else:
-        write("wrote " + ", ".join(str(p) for p in state.written))
+        # One entry for the predictions files (one per cell: hundreds in a large study).
+        files = [p for p in state.written if p.parent.name != "predictions"]
+        cells = [p for p in state.written if p.parent.name == "predictions"]
+        listed = [str(p) for p in files] + ([f"{cells[0].parent}/ ({len(cells)} predictions "
+                                              "files)"] if cells else [])  # fmt: skip
+        write("wrote " + ", ".join(listed))
     if state.kept is not None:
         write(f"kept the run in {state.kept}/")

@@ -276,9 +276,14 @@ class XnerSession:
             if c.fell(self.compare_fail, plain=self.compare_plain):
                 paired = f"; paired bootstrap {c.difference}" if c.difference else ""
                 study = f"{c.cell.study} " if several else ""
+                # Where to look next: the sentences that changed (xner.reporting.diff).
+                why = (
+                    f"; why: xner diff {self.compare_path} {self.engine.out / 'results.json'} "
+                    f"--cell '{c.cell.strategy} {c.cell.key}'"
+                )
                 self.regressions.append(
                     f"{study}{c.cell.strategy} {c.cell.key}: F1 {c.after:.4f}, was {c.before:.4f} "
-                    f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired})"
+                    f"({c.change:+.4f}, allowed -{self.compare_fail:.4f}{paired}){why}"
                 )
 
 

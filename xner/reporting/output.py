@@ -13,11 +13,14 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from xner.reporting.analysis import error_tables, factor_tables
+from xner.reporting.errorplot import plot_errors
 from xner.reporting.findings import findings_section, verdicts
 from xner.reporting.plots import plot_few_shot, plot_transfer
 from xner.reporting.tables import cell_of, entity_types, tables
+from xner.results.predictions import FOLDER as PREDICTIONS_FOLDER
 from xner.results.records import Result, save_results
-from xner.spec.identity import Cell
+from xner.spec.identity import CaseId, Cell
 from xner.spec.runtime import describe
 
 # The folder checks live with the writer; output re-exports them for its callers.
@@ -101,6 +104,8 @@ def tables_md(
         + runtimes(results)
         + expected_sources(expected)
         + tables(results, expected_cells(expected), baseline, fmt="github")
+        + error_tables(results)
+        + factor_tables(results)
         + (f"\n{findings}" if findings else "")
     )
 
@@ -113,16 +118,24 @@ def write_run(
     baseline: Sequence[Result] | None = None,
     plots: bool = True,
     findings: Sequence = (),
+    predictions_from: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Write every file of a run into `out`, each atomically; returns the paths written.
     `findings` (xner.spec.claims.Finding) are judged from `results`: their verdicts go into
-    results.json and tables.md."""
+    results.json and tables.md.
+
+    The records' predictions files are copied into `out/predictions/` from the first of
+    `predictions_from` that has them (a cache folder, or another results folder); files there
+    that no record names any more (their records were replaced) are removed.
+    """
     out = Path(out)
     # Every text is built before the first file is written: a run that cannot be rendered
     # leaves the folder as it was, not half rewritten.
     judged = verdicts(findings, results)
     csv, md = results_csv(results), tables_md(results, run, expected, baseline, judged)
-    written = [
+    sources = predictions_sources(out, results, predictions_from)
+    written = [*keep_predictions(out, sources)]
+    written += [
         save_results(
             out / "results.json",
             results,
@@ -139,11 +152,13 @@ def write_run(
             for path in (
                 plot_few_shot(results, out / "few_shot.png"),
                 plot_transfer(results, out / "transfer.png"),
+                plot_errors(results, out / "errors.png"),
             )
             if path is not None
         ]
         written.extend(pictures)
         written.append(write_report_page(out, results, pictures))
+    prune_predictions(out, sources)
     return written
 
 
@@ -156,6 +171,52 @@ def write_report_page(out: Path, results: Sequence[Result], pictures: Sequence[P
 
     payload = json.loads((out / "results.json").read_text(encoding="utf-8"))
     return write_atomic(out / "report.html", report_html(payload, results, pictures))
+
+
+def predictions_sources(
+    out: Path, results: Iterable[Result], folders: Sequence[str | Path]
+) -> dict[str, Path]:
+    """Per predictions file the records name (`predictions/<name>`), where to copy it from:
+    `out` itself if it is there already, else the first of `folders` (a cache folder holds
+    `<name>`, a results folder `predictions/<name>`). A file in none is a ValueError naming it.
+    """
+    sources = {}
+    for r in results:
+        if r.predictions is None:
+            continue
+        name = Path(r.predictions).name
+        candidates = [out / PREDICTIONS_FOLDER / name]
+        for folder in map(Path, folders):
+            candidates += [folder / PREDICTIONS_FOLDER / name, folder / name]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ValueError(
+                f"{r.predictions}: the predictions file of {CaseId.of(r)} is in none of "
+                f"{', '.join(dict.fromkeys(str(c.parent) for c in candidates))}"
+            )
+        sources[name] = found
+    return sources
+
+
+def keep_predictions(out: Path, sources: Mapping[str, Path]) -> list[Path]:
+    """Copy the predictions files into `out/predictions/`."""
+    written = []
+    for name, source in sorted(sources.items()):
+        target = out / PREDICTIONS_FOLDER / name
+        if source != target:
+            write_atomic(target, source.read_bytes())
+        written.append(target)
+    return written
+
+
+def prune_predictions(out: Path, keep: Iterable[str]) -> None:
+    """Remove the predictions files of `out` that no record names any more (their records
+    were replaced by this run's), once the new results.json names the ones kept."""
+    folder, keep = out / PREDICTIONS_FOLDER, set(keep)
+    if folder.is_dir():
+        for stale in folder.glob("*.conll*"):
+            if stale.name not in keep:
+                stale.unlink()
 
 
 def expected_record(result: Result, expected: Mapping) -> dict:

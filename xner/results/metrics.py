@@ -30,6 +30,10 @@ class EntityScores:
     # (xner.results.intervals.sentence_counts), in the test split's order; what intervals and paired
     # comparisons resample.
     sentence_counts: object = field(default=None, compare=False, repr=False)
+    # (true tags, predicted tags) per test sentence, in the split's order: what was scored.
+    tags: tuple[list[list[str]], list[list[str]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 def entity_f1(

@@ -62,6 +62,15 @@ class Result:
     # The head's entity types in the order of sentence_counts' columns; None: PAN-X's three
     # (left out of the record then, so PAN-X records keep their exact fields).
     entity_types: list[str] | None = None
+    # The cell's test predictions, `predictions/<file>` inside the results folder
+    # (xner.results.predictions); the hash of the test split's words and gold tags, which
+    # `xner diff` checks; the error analysis (xner.results.errors.error_analysis) and the
+    # factors of the evaluation language (xner.data.factors: segmentation, truncation, gold
+    # entity types). None in records written before xner kept them.
+    predictions: str | None = None
+    test_fingerprint: str | None = None
+    errors: dict | None = None
+    factors: dict | None = None
 
     def to_dict(self) -> dict:
         record = dataclasses.asdict(self)
@@ -245,6 +254,8 @@ _FIELD_KINDS = {
     "runtime": dict, "train_steps": int, "seconds_per_step": _NUM, "size": (int, type(None)),
     "reference": (str, type(None)), "interval": (dict, type(None)),
     "sentence_counts": (str, type(None)), "entity_types": (list, type(None)),
+    "predictions": (str, type(None)), "test_fingerprint": (str, type(None)),
+    "errors": (dict, type(None)), "factors": (dict, type(None)),
 }  # fmt: skip
 
 

@@ -176,7 +176,11 @@ def evaluate(
     support = counts[:, :, 0].sum(axis=0) + counts[:, :, 2].sum(axis=0)
     absent = {name for name, n in zip(types, support.tolist(), strict=True) if n == 0}
     per_type = {name: f1 for name, f1 in scores.per_type.items() if name not in absent}
-    return dataclasses.replace(scores, per_type=per_type, sentence_counts=counts)
+    in_order: list = [None] * len(order)  # the tag rows back in the split's order
+    for row, index in enumerate(order):
+        in_order[index] = (true[row], pred[row])
+    tags = ([t for t, _ in in_order], [p for _, p in in_order])
+    return dataclasses.replace(scores, per_type=per_type, sentence_counts=counts, tags=tags)
 
 
 class StepClock(transformers.TrainerCallback):
