@@ -10,6 +10,34 @@ import argparse
 from xner.execution import flags
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES
 
+# The options: (flag, argparse keywords), declared once as a table.
+OPTIONS = (
+    ("--out", {"default": "history", "help": "folder for the files (history/)"}),
+    ("--by", {
+        "action": "append", "metavar": "FIELD",
+        "help": "order the runs by this run fact (a library such as transformers, commit, "
+        "created, device, versions.torch, recipes.smoke.learning_rate); repeatable "
+        "(default: transformers, then commit, then created)",
+    }),
+    ("--latest", {
+        "metavar": "FIELD",
+        "help": "of the runs that share a value of FIELD (e.g. transformers), keep only the "
+        "newest: one column per release",
+    }),
+    ("--study", {
+        "action": "append", "metavar": "NAME", "help": "only this study's cells; repeatable",
+    }),
+    ("--bootstrap", {
+        "type": flags.at_least(1, "resamples"), "default": BOOTSTRAP_RESAMPLES, "metavar": "N",
+        "help": f"resamples of each step's paired test (default {BOOTSTRAP_RESAMPLES})",
+    }),
+    ("--fail-on-fall", {
+        "action": "store_true",
+        "help": "exit with status 1 where a cell fell significantly into the last run of the "
+        "order (the newest, with --by created): CI's check",
+    }),
+)  # fmt: skip
+
 
 def add_parser(commands) -> None:
     """This subcommand and its options, on `xner`'s subparsers."""
@@ -22,30 +50,8 @@ def add_parser(commands) -> None:
         "runs", nargs="+", metavar="RUN",
         help="results.json files, run folders, or history stores (every subfolder's run)",
     )  # fmt: skip
-    history.add_argument("--out", default="history", help="folder for the files (history/)")
-    history.add_argument(
-        "--by", action="append", metavar="FIELD",
-        help="order the runs by this run fact (a library such as transformers, commit, "
-        "created, device, versions.torch, recipes.smoke.learning_rate); repeatable "
-        "(default: transformers, then commit, then created)",
-    )  # fmt: skip
-    history.add_argument(
-        "--latest", metavar="FIELD",
-        help="of the runs that share a value of FIELD (e.g. transformers), keep only the newest: "
-        "one column per release",
-    )  # fmt: skip
-    history.add_argument(
-        "--study", action="append", metavar="NAME", help="only this study's cells; repeatable"
-    )
-    history.add_argument(
-        "--bootstrap", type=flags.at_least(1, "resamples"), default=BOOTSTRAP_RESAMPLES,
-        metavar="N", help=f"resamples of each step's paired test (default {BOOTSTRAP_RESAMPLES})",
-    )  # fmt: skip
-    history.add_argument(
-        "--fail-on-fall", action="store_true",
-        help="exit with status 1 where a cell fell significantly into the last run of the "
-        "order (the newest, with --by created): CI's check",
-    )  # fmt: skip
+    for flag, keywords in OPTIONS:
+        history.add_argument(flag, **keywords)
 
 
 def history(args: argparse.Namespace) -> int:

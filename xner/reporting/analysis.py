@@ -21,6 +21,17 @@ from tabulate import tabulate
 from xner.reporting.tables import row_key
 from xner.results.records import Result
 
+ERRORS_INTRO = (
+    "Entities per cell, summed over seeds (SemEval-2013 task 9.1 categories by nervaluate): "
+    "correct, missed and spurious = strict view; wrong type = ent_type incorrect (overlaps "
+    "a gold entity of another type); wrong boundary = exact incorrect (overlaps it with "
+    "other boundaries). An entity wrong in both counts in both."
+)
+FACTORS_INTRO = (
+    "Per evaluation language: subwords per word, share of words split into more than one "
+    "subword and share of words lost to truncation (test split, the model's tokenizer), "
+    "and the gold entity types' shares."
+)
 MIN_TARGETS = 3  # fewer ranks than this say nothing
 
 
@@ -31,34 +42,45 @@ def _cells(results: Iterable[Result]) -> dict[tuple[str, str, str, str], list[Re
     return dict(sorted(cells.items(), key=lambda kv: (kv[0][0], row_key(kv[0][1:]))))
 
 
-def error_tables(results: Sequence[Result], fmt: str = "github") -> str:
-    cells = {k: [r for r in v if r.errors] for k, v in _cells(results).items()}
-    cells = {k: v for k, v in cells.items() if v}
+def _cells_with(results: Iterable[Result], field: str) -> dict:
+    """`_cells` of the records that carry `field` (errors, factors); cells without any left out."""
+    cells = {k: [r for r in v if getattr(r, field)] for k, v in _cells(results).items()}
+    return {k: v for k, v in cells.items() if v}
+
+
+def _strategy_tables(results, field: str, title: str, intro: str, table, fmt: str) -> str:
+    """A section of tables.md: per (study, strategy), `table(group)` -> (headers, rows, text
+    after the table) over the cells whose records carry `field`; "" where none does."""
+    cells = _cells_with(results, field)
     if not cells:
         return ""
-    text = "## Where F1 is lost\n\n"
-    text += (
-        "Entities per cell, summed over seeds (SemEval-2013 task 9.1 categories by nervaluate): "
-        "correct, missed and spurious = strict view; wrong type = ent_type incorrect (overlaps "
-        "a gold entity of another type); wrong boundary = exact incorrect (overlaps it with "
-        "other boundaries). An entity wrong in both counts in both.\n\n"
-    )
+    text = f"## {title}\n\n{intro}\n\n"
     for (study, strategy), group in _by_strategy(cells).items():
-        rows = []
-        for (_, _, config, lang), records in group:
-            total = {
-                name: sum(r.errors["categories"][view][cat] for r in records)
-                for name, view, cat in _COLUMNS
-            }
-            gold = sum(r.errors["categories"]["strict"]["correct"] for r in records) + sum(
-                r.errors["categories"]["strict"][c] for r in records
-                for c in ("incorrect", "partial", "missed")
-            )  # fmt: skip
-            rows.append([config, lang, f"{_mean_f1(records):.4f}", gold, *total.values()])
-        headers = ["fine-tuned on", "test", "F1", "gold", *(name for name, _, _ in _COLUMNS)]
+        headers, rows, after = table(group)
         text += f"### {study} {strategy}\n\n"
         text += tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True) + "\n\n"
+        text += after
     return text
+
+
+def error_tables(results: Sequence[Result], fmt: str = "github") -> str:
+    return _strategy_tables(results, "errors", "Where F1 is lost", ERRORS_INTRO, _error_rows, fmt)
+
+
+def _error_rows(group) -> tuple[list, list, str]:
+    rows = []
+    for (_, _, config, lang), records in group:
+        total = {
+            name: sum(r.errors["categories"][view][cat] for r in records)
+            for name, view, cat in _COLUMNS
+        }
+        gold = sum(r.errors["categories"]["strict"]["correct"] for r in records) + sum(
+            r.errors["categories"]["strict"][c] for r in records
+            for c in ("incorrect", "partial", "missed")
+        )  # fmt: skip
+        rows.append([config, lang, f"{_mean_f1(records):.4f}", gold, *total.values()])
+    headers = ["fine-tuned on", "test", "F1", "gold", *(name for name, _, _ in _COLUMNS)]
+    return headers, rows, ""
 
 
 _COLUMNS = (
@@ -71,32 +93,24 @@ _COLUMNS = (
 
 
 def factor_tables(results: Sequence[Result], fmt: str = "github") -> str:
-    cells = {k: [r for r in v if r.factors] for k, v in _cells(results).items()}
-    cells = {k: v for k, v in cells.items() if v}
-    if not cells:
-        return ""
-    text = "## What drives transfer\n\n"
-    text += (
-        "Per evaluation language: subwords per word, share of words split into more than one "
-        "subword and share of words lost to truncation (test split, the model's tokenizer), "
-        "and the gold entity types' shares.\n\n"
+    return _strategy_tables(
+        results, "factors", "What drives transfer", FACTORS_INTRO, _factor_rows, fmt
     )
-    for (study, strategy), group in _by_strategy(cells).items():
-        types = sorted({t for _, rs in group for t in rs[0].factors["entity_types"]["shares"]})
-        rows = []
-        for (_, _, config, lang), records in group:
-            f = records[0].factors
-            rows.append([
-                config, lang, f"{_mean_f1(records):.4f}", f"{f['fertility']:.3f}",
-                f"{100 * f['split_share']:.1f}%", f"{100 * f['truncated_share']:.2f}%",
-                *(f"{100 * f['entity_types']['shares'].get(t, 0):.1f}%" for t in types),
-            ])  # fmt: skip
-        headers = ["fine-tuned on", "test", "F1", "subwords/word", "split", "truncated",
-                   *types]  # fmt: skip
-        text += f"### {study} {strategy}\n\n"
-        text += tabulate(rows, headers=headers, tablefmt=fmt, disable_numparse=True) + "\n\n"
-        text += _correlations(group)
-    return text
+
+
+def _factor_rows(group) -> tuple[list, list, str]:
+    types = sorted({t for _, rs in group for t in rs[0].factors["entity_types"]["shares"]})
+    rows = []
+    for (_, _, config, lang), records in group:
+        f = records[0].factors
+        rows.append([
+            config, lang, f"{_mean_f1(records):.4f}", f"{f['fertility']:.3f}",
+            f"{100 * f['split_share']:.1f}%", f"{100 * f['truncated_share']:.2f}%",
+            *(f"{100 * f['entity_types']['shares'].get(t, 0):.1f}%" for t in types),
+        ])  # fmt: skip
+    headers = ["fine-tuned on", "test", "F1", "subwords/word", "split", "truncated",
+               *types]  # fmt: skip
+    return headers, rows, _correlations(group)
 
 
 def factor_values(result: Result) -> dict[str, float]:

@@ -189,30 +189,13 @@ def load_results(path: str | Path) -> ResultsFile:
         what = "an empty list" if records == [] else _kind(records)
         raise ResultsFileError(f"{path}: results: a non-empty list of result records, got {what}")
     results = [_record(path, i, record) for i, record in enumerate(records)]
-    if not isinstance(expected, list):
-        raise ResultsFileError(f"{path}: expected: must be a list, got {_kind(expected)}")
-    for i, e in enumerate(expected):
-        where = f"{path}: expected[{i}]"
-        if not isinstance(e, dict):
-            raise ResultsFileError(f"{where}: must be an object, got {_kind(e)}")
-        for key, kinds in (("strategy", str), ("config", str), ("eval_lang", str), ("f1", _NUM)):
-            if not _is(e.get(key), kinds):
-                raise ResultsFileError(
-                    f"{where}.{key}: must be {_name(kinds)}, got {_kind(e.get(key))}"
-                )
+    _check_objects(path, "expected", expected, _EXPECTED_FIELDS)
     findings = payload.get("findings", [])
-    if not isinstance(findings, list):
-        raise ResultsFileError(f"{path}: findings: must be a list, got {_kind(findings)}")
+    _check_objects(path, "findings", findings, _FINDING_FIELDS)
     for i, f in enumerate(findings):
-        where = f"{path}: findings[{i}]"
-        if not isinstance(f, dict):
-            raise ResultsFileError(f"{where}: must be an object, got {_kind(f)}")
-        for key in ("study", "name", "says", "claim", "verdict"):
-            if not isinstance(f.get(key), str):
-                raise ResultsFileError(f"{where}.{key}: must be a string, got {_kind(f.get(key))}")
         if not isinstance(f.get("cells"), list) or not all(isinstance(c, str) for c in f["cells"]):
             raise ResultsFileError(
-                f"{where}.cells: must be a list of cells, got {_kind(f.get('cells'))}"
+                f"{path}: findings[{i}].cells: must be a list of cells, got {_kind(f.get('cells'))}"
             )
     studies = {r.study for r in results}
     if len(studies) == 1:
@@ -310,6 +293,26 @@ def _check_interval(where: str, interval: dict) -> None:
             if not _is(value.get(key), _NUM):
                 raise ResultsFileError(
                     f"{where}.{name}.{key}: must be a number, got {_kind(value.get(key))}"
+                )
+
+
+_EXPECTED_FIELDS = (("strategy", str), ("config", str), ("eval_lang", str), ("f1", _NUM))
+_FINDING_FIELDS = tuple((key, str) for key in ("study", "name", "says", "claim", "verdict"))
+
+
+def _check_objects(path, name: str, items, fields) -> None:
+    """results.json's list `name` holds objects whose `fields` ((key, types), ...) have
+    those types; the first that does not is one line naming it."""
+    if not isinstance(items, list):
+        raise ResultsFileError(f"{path}: {name}: must be a list, got {_kind(items)}")
+    for i, item in enumerate(items):
+        where = f"{path}: {name}[{i}]"
+        if not isinstance(item, dict):
+            raise ResultsFileError(f"{where}: must be an object, got {_kind(item)}")
+        for key, kinds in fields:
+            if not _is(item.get(key), kinds):
+                raise ResultsFileError(
+                    f"{where}.{key}: must be {_name(kinds)}, got {_kind(item.get(key))}"
                 )
 
 
