@@ -8,6 +8,8 @@
   cores: serial at most 60 s, `-n 2` at most 40 s);
 - `xner run` serial against `--jobs 2`: the same figures, not slower than serial beyond
   noise, and the ratio of wall times (printed);
+- a cached rerun (`xner run` and pytest) against the first run of the zero-shot configuration:
+  at most a quarter of its time;
 - a few optimizer steps of `xlmr-base-random` at batch 16 on real PAN-X German (synthetic
   PAN-X where ../shared/data/panx is absent), the plain Trainer in fp32 against xner's runtime:
   seconds per step and peak memory, each in its own process, as ratios.
@@ -95,6 +97,26 @@ def test_smoke_suite_xner_run_serial_vs_jobs2(benchmark, tmp_path):
     # so the gain is small and moves with the machine's load (1.33x and 1.19x measured). What
     # the benchmark can hold: two workers are not slower than one beyond noise.
     assert report(benchmark, "xner run --jobs 1 vs --jobs 2", serial, parallel) >= 1 / NOISE
+
+
+CACHED_RERUN = 0.25  # a rerun that trains nothing: at most a quarter of the first run
+
+
+@pytest.mark.parametrize("front", ["xner run", "pytest"])
+def test_a_cached_rerun_against_the_first_run(benchmark, tmp_path, front):
+    """The zero-shot configuration trained once, then the same command on the same folder:
+    every configuration cached, so the rerun reads the entries without starting a worker."""
+    out = tmp_path / "out"
+    if front == "xner run":
+        command = [*XNER_RUN, "--strategy", "zero-shot", "--out", str(out)]
+    else:
+        command = [*PYTEST, "-k", "zero_shot", "--xner-results", str(out)]
+    first = timed(command, ROOT)
+    rerun = benchmark.pedantic(timed, args=(command, ROOT), rounds=1, iterations=1)
+    ratio = rerun / first
+    benchmark.extra_info.update(first_seconds=first, rerun_seconds=rerun, ratio=ratio)
+    print(f"\n{front}: first run {first:.1f} s, cached rerun {rerun:.1f} s ({ratio:.2f})")
+    assert ratio <= CACHED_RERUN
 
 
 def steps(runtime: str, count: int = 6) -> dict:

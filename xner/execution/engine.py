@@ -119,11 +119,28 @@ class Engine:
 
     def run(self, job: Job, study: str) -> Outcome:
         """One job in this process's worker (one per runtime, started on first use)."""
-        if self._workers is None:
-            self._workers = Workers(*self.slot)
-        outcome = self._workers.run(job)
+        outcome = self.recalled(job)
+        if outcome is None:
+            if self._workers is None:
+                self._workers = Workers(*self.slot)
+            outcome = self._workers.run(job)
         self.trained[ConfigId.of(study, job.config, job.seed)] = outcome.trained
         return outcome
+
+    def recalled(self, job: Job) -> Outcome | None:
+        """The job's cached outcome, read here without a worker (xner.execution.cache), or
+        None where the cache index does not answer it (a worker then trains or reads it)."""
+        if job.force or job.max_steps is not None or job.cache_dir is None:
+            return None
+        from xner.execution.cache import recall, request_key
+        from xner.spec.study import load_study
+
+        study = load_study(job.study, job.data)
+        key = request_key(study, job.config, job.seed, job.runtime, job.model, job.data)
+        results = recall(Path(job.cache_dir), key)
+        if results is None:
+            return None
+        return Outcome([r.to_dict() for r in results], trained=False)
 
     def run_all(
         self,
@@ -140,7 +157,20 @@ class Engine:
             if on_done is not None:
                 on_done(job, outcome)
 
-        return run_jobs([job for _, job in jobs], workers, costs, done)
+        # Configurations the cache index answers are read here; only the rest start workers.
+        outcomes = {id(job): self.recalled(job) for _, job in jobs}
+        for _, job in jobs:
+            if outcomes[id(job)] is not None:
+                done(job, outcomes[id(job)])
+        rest = [
+            (job, cost)
+            for (_, job), cost in zip(jobs, costs, strict=True)
+            if outcomes[id(job)] is None
+        ]
+        if rest:
+            ran = run_jobs([job for job, _ in rest], workers, [cost for _, cost in rest], done)
+            outcomes.update((id(job), outcome) for (job, _), outcome in zip(rest, ran, strict=True))
+        return [outcomes[id(job)] for _, job in jobs]
 
     def summary(self) -> str:
         """`trained 7 configuration(s), 1 from cache`."""

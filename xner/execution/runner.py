@@ -3,7 +3,6 @@ cached on disk under a key of everything that can move their figures."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -20,6 +19,14 @@ from xner.data.align import encode
 from xner.data.corpus import corpus_fingerprint, load_study_corpus, study_tags
 from xner.data.factors import segment, type_distribution
 from xner.data.sampling import concat_languages, few_shot_subset
+from xner.execution.cache import (
+    CACHE_SCHEMA,
+    code_fingerprint,
+    read_cache,
+    remember,
+    request_key,
+    source_fingerprint,
+)
 from xner.execution.entry_lock import EntryLock, lock_path
 from xner.results.errors import error_analysis
 from xner.results.intervals import (
@@ -33,7 +40,6 @@ from xner.results.predictions import conll_text, encode_file, split_fingerprint
 from xner.results.records import Result, versions
 from xner.spec.identity import ConfigId
 from xner.spec.labels import TAGS
-from xner.spec.recipe import BUILT_IN_MODELS
 from xner.spec.runtime import Runtime
 from xner.spec.schemes import entity_types_of_tags
 from xner.spec.strategies import TrainConfig
@@ -44,65 +50,6 @@ from xner.training.train import StepClock, evaluate, finetune
 from xner.writer import write_atomic, write_json
 
 logger = logging.getLogger(__name__)
-
-
-PACKAGE = Path(__file__).parents[1]  # xner/, every layer
-
-
-def code_fingerprint(package: Path = PACKAGE) -> str:
-    """A hash of xner's own source (every .py file of `package`, by path and content): any
-    code change invalidates cached results."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _source_fingerprint(source: str) -> str:
-    """For a local folder, every file's name, size and modification time; else the name."""
-    path = Path(source)
-    if source in ("hub", "synthetic", *BUILT_IN_MODELS) or not path.is_dir():
-        return source
-    stats = sorted(
-        (p.relative_to(path).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in path.rglob("*")
-        if p.is_file()
-    )
-    return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
-
-
-# 2: records of results schema 2 (study, runtime dtype). 3: each entry's records name their
-# predictions files, kept beside the entry (an older entry has none, so it is moved aside and
-# trained again rather than read without them).
-CACHE_SCHEMA = 3
-
-
-def read_cache(path: Path) -> list[Result] | None:
-    """A cache entry's results, or None after moving an unreadable one aside.
-
-    An entry torn by a crash or a full disk, one from another xner (no or another schema),
-    one whose predictions files are gone, or one that is not xner's at all is not an error: it
-    is moved to `<name>.unreadable` (kept, not deleted, for a look), a warning names it, and
-    its configuration trains again.
-    """
-    try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(entry, dict) or entry.get("schema") != CACHE_SCHEMA:
-            found = entry.get("schema") if isinstance(entry, dict) else type(entry).__name__
-            raise ValueError(f"cache schema {found!r}, this xner reads {CACHE_SCHEMA}")
-        results = [Result.from_dict(r) for r in entry["results"]]
-        for r in results:
-            if r.predictions is not None and not (path.parent / Path(r.predictions).name).is_file():
-                raise ValueError(f"its predictions file {Path(r.predictions).name} is missing")
-        return results
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
-        aside = path.with_name(path.name + ".unreadable")
-        with contextlib.suppress(FileNotFoundError):  # another reader moved it first
-            path.replace(aside)
-        logger.warning("%s: unreadable cache entry (%s); moved to %s, training again",
-                       path, err, aside.name)  # fmt: skip
-        return None
 
 
 @dataclass(frozen=True)
@@ -180,9 +127,9 @@ class Runner:
             "seed": seed,
             "study": self.study.name,
             "model": self.model,
-            "model_files": _source_fingerprint(self.model),
+            "model_files": source_fingerprint(self.model),
             "data": self.data,
-            "data_files": _source_fingerprint(self.data),
+            "data_files": source_fingerprint(self.data),
             "fractions": dict(self.study.fractions or {}),
             **self._corpus_key(),
             "recipe": asdict(self.study.recipe),
@@ -219,6 +166,13 @@ class Runner:
         cache = self._cache_path(config, seed)
         if cache is None:  # nothing to keep the predictions with (timing runs)
             return [self.score(config, seed, lang)[0] for lang in config.eval_langs]
+        results = self._run_cached(cache, config, seed)
+        if self.cache_dir is not None:  # so that a rerun finds the entry without a worker
+            key = request_key(self.study, config, seed, self.runtime, self.model, self.data)
+            remember(self.cache_dir, key, cache)
+        return results
+
+    def _run_cached(self, cache: Path, config: TrainConfig, seed: int) -> list[Result]:
         while True:
             cached = self._cached(cache, config, seed)
             if cached is not None:

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from seqeval.metrics.sequence_labeling import get_entities
-from seqeval.scheme import IOB2, Entities
 
 from xner.spec.labels import ENTITY_TYPES
 from xner.spec.recipe import BOOTSTRAP_RESAMPLES  # noqa: F401 - the default, importable from here
@@ -97,6 +95,11 @@ def _entities(rows: list[list[str]], mode: str) -> set[tuple[int, str, int, int]
     A set because seqeval matches sets: an entity is a true positive when the same
     (type, span) is in both the true and the predicted set.
     """
+    # seqeval is imported here, not with the module: it loads scikit-learn (seconds), which
+    # reading, tabulating and comparing saved runs never needs.
+    from seqeval.metrics.sequence_labeling import get_entities
+    from seqeval.scheme import IOB2, Entities
+
     if mode == "strict":
         return {
             (i, entity.tag, entity.start, entity.end)
