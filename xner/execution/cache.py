@@ -113,7 +113,8 @@ def request_key(study, config, seed: int, runtime, model: str | None, data: str 
         "host": platform.node(),
         "cpus": os.cpu_count(),
         "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"),
-        "gpu_driver": Path("/proc/driver/nvidia/version").is_file(),
+        "gpu_driver": Path("/proc/driver/nvidia/version").exists()
+        or Path("/dev/nvidiactl").exists(),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 

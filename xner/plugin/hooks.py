@@ -315,7 +315,11 @@ class ResultCollector:
                 r = value["result"]
                 key = ConfigId(r["study"], r["strategy"], r["config"], r["seed"])
                 self.state.trained[key] = value["trained"]
-        if values and self.state.write_error is None:
+        # After a case that trained, the files are rewritten at once, so a crash or Ctrl-C
+        # keeps what finished; a case read from the cache waits for the session's end (a
+        # crash loses nothing of it), which keeps a rerun that trains nothing fast.
+        trained = any(value.get("trained") for value in values)
+        if trained and self.state.write_error is None:
             try:
                 self.state.write_results()
             except OSError as err:  # a full disk: say so once, keep measuring, fail at the end

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
-
-import torch
+from pathlib import Path
 
 from xner.spec.runtime import PORTABLE_ENV, Runtime
 
@@ -17,6 +16,8 @@ def resolve(runtime: Runtime) -> dict:
     Raises ValueError for a dtype the device cannot run (fp16 on a CPU, bf16 on a GPU
     without it).
     """
+    import torch
+
     cuda = torch.cuda.is_available()
     dtype = runtime.dtype
     if dtype == "auto":
@@ -48,7 +49,14 @@ def loader_workers(runtime: Runtime, cuda: bool) -> int:
 
 def device_name() -> str:
     """`cuda:<GPU name>` when CUDA is used, else `cpu:<CPU model>`; threads and numerics are
-    in each Result's runtime."""
+    in each Result's runtime.
+
+    Without an NVIDIA driver (neither its /proc entry nor its device node, which containers
+    given a GPU also have), or with no GPU visible, torch sees no GPU: the CPU's name is read
+    without importing torch (seconds a run that trains nothing would spend on it)."""
+    driver = Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+    if os.environ.get("CUDA_VISIBLE_DEVICES") == "" or not driver:
+        return f"cpu:{_cpu_model()}"
     import torch
 
     if torch.cuda.is_available():
