@@ -79,4 +79,5 @@ def test_unreachable_hub_gives_advice_not_a_traceback(call):
     assert out.returncode == 0, out.stderr[-2000:]
     message = out.stdout.split("MESSAGE", 1)[1]
     assert "could not load" in message and "hub" in message
-    assert "save_pretrained" in message or "directory" in message
+    # The advice: a local model folder (save_pretrained) or a local data folder.
+    assert "save_pretrained" in message or "folder" in message

@@ -964,7 +964,7 @@ def test_two_studies_in_one_session_then_a_rerun_from_the_cache(pytester):
     f1 = {r["study"]: r["f1"] for r in records}
     assert sorted(f1) == ["slow", "smoke"] and f1["slow"] != f1["smoke"]
     tables = (out / "tables.md").read_text(encoding="utf-8")
-    slow_part, smoke_part = tables.split("## slow", 1)[1].split("## smoke")
+    slow_part, smoke_part = tables.split("\n## slow", 1)[1].split("\n## smoke")
     assert f"{f1['slow']:.4f}" in slow_part and f"{f1['smoke']:.4f}" in smoke_part
     assert f"{f1['smoke']:.4f}" not in slow_part
     entries = sorted(p.name.split("-few-shot-")[0] for p in (out / "cache").glob("*.json"))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from xner.errors import XnerError
 from xner.reporting.tables import Measured, aggregate, sort_key
 from xner.results.intervals import BOOTSTRAP_RESAMPLES, Difference, paired_bootstrap
 from xner.results.records import Result, load_results
@@ -33,6 +34,10 @@ DEFAULT_ORDER = ("transformers", "commit", "created")
 # Run facts a step names when they differ between its two runs (besides every library
 # version and every recipe setting); `created` is left out: it always differs.
 COMPARED_FACTS = ("commit", "device", "machine", "python", "model", "data", "seeds")
+
+
+class HistoryError(XnerError, ValueError):
+    """Runs `xner history` cannot read or order: one line naming the path or field."""
 
 
 @dataclass(frozen=True)
@@ -106,10 +111,10 @@ def run_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.is_dir():
             inside = sorted(path.glob(f"*/{RESULTS_FILE}"))
             if not inside:
-                raise ValueError(f"{path}: no {RESULTS_FILE} in it or in its subfolders")
+                raise HistoryError(f"{path}: no {RESULTS_FILE} in it or in its subfolders")
             found.extend(inside)
         else:
-            raise ValueError(f"{path}: no such file or folder (a results.json or a history)")
+            raise HistoryError(f"{path}: no such file or folder (a results.json or a history)")
     return found
 
 
@@ -121,7 +126,7 @@ def load_runs(paths: Iterable[str | Path], studies: Sequence[str] = ()) -> list[
         loaded = load_results(path)
         results = [r for r in loaded.results if not studies or r.study in studies]
         if not results:
-            raise ValueError(f"{path}: no record of the study {', '.join(studies)}")
+            raise HistoryError(f"{path}: no record of the study {', '.join(studies)}")
         runs.append(Run(str(path), dict(loaded.run), results))
     return runs
 
@@ -285,7 +290,7 @@ def build_history(
     """Order the runs, gather each cell's series and test every step between neighbours
     (consecutive runs that both have the cell)."""
     if not runs:
-        raise ValueError("a history needs at least one run")
+        raise HistoryError("a history needs at least one run")
     ordered = order_runs(runs, order)
     names = labels(ordered, order)
     ordered = [Run(r.source, r.run, r.results, n) for r, n in zip(ordered, names, strict=True)]
