@@ -318,8 +318,8 @@ class ResultCollector:
         # After a case that trained, the files are rewritten at once, so a crash or Ctrl-C
         # keeps what finished; a case read from the cache waits for the session's end (a
         # crash loses nothing of it), which keeps a rerun that trains nothing fast.
-        trained = any(value.get("trained") for value in values)
-        if trained and self.state.write_error is None:
+        cached = bool(values) and all(value.get("trained") is False for value in values)
+        if values and not cached and self.state.write_error is None:
             try:
                 self.state.write_results()
             except OSError as err:  # a full disk: say so once, keep measuring, fail at the end
