@@ -39,13 +39,17 @@ def test_check_lists_every_case_without_torch_and_writes_nothing(tmp_path):
         for strategy in smoke.strategies
         for case in study_cases(smoke, strategy, (0, 1))
     }
+    lines = out.stdout.splitlines()[:-1]
     listed = {
-        name.strip() for line in out.stdout.splitlines()[:-1]
+        name.strip() for line in lines if not line.startswith("finding ")
         for name in line.split(": ", 1)[1].split(",")
     }  # fmt: skip
     assert listed == expected and len(expected) == 34
+    findings = [line.split(":")[0].removeprefix("finding ") for line in lines
+                if line.startswith("finding ")]  # fmt: skip
+    assert findings == [f.name for f in smoke.findings] and len(findings) == 6
     assert out.stdout.splitlines()[-1] == (
-        "smoke: ok; 16 training(s), 34 case(s); model tiny, data synthetic"
+        "smoke: ok; 16 training(s), 34 case(s); 6 finding(s); model tiny, data synthetic"
     )
     first = out.stdout.splitlines()[0]
     assert first.startswith("full all seed 0 "), "longest first"
@@ -61,6 +65,18 @@ def test_check_stops_at_what_a_run_would_stop_at(tmp_path):
     shard = xner("check", "smoke", "--shard", "9/9", "--strategy", "few-shot", cwd=tmp_path)
     assert shard.returncode == 2
     assert "no training configuration falls in this shard" in shard.stderr
+
+
+def test_check_lists_the_report_studys_findings_even_offline(tmp_path):
+    """The report study needs the hub, which this machine cannot reach: check still lists
+    every case and finding it would run, then stops at the model in one line."""
+    out = xner("check", "report", cwd=tmp_path)
+    listed = [line.split(":")[0].removeprefix("finding ") for line in out.stdout.splitlines()
+              if line.startswith("finding ")]  # fmt: skip
+    assert listed == [f.name for f in load_study("report").findings] and len(listed) == 9
+    if out.returncode != 0:  # no copy of xlm-roberta-base here: the hub's refusal, one line
+        errors = [line for line in out.stderr.splitlines() if line.startswith("xner: error:")]
+        assert out.returncode == 2 and len(errors) == 1 and "xlm-roberta-base" in errors[0]
 
 
 def test_ls_names_each_built_in_study_with_its_marker_and_cases(tmp_path):

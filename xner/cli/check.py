@@ -6,6 +6,7 @@ it would train them; in seconds, without torch, writing nothing."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from xner.cli.run import _run_options
@@ -40,7 +41,6 @@ def check(args: argparse.Namespace) -> int:
     cache = Path(options.cache) if options.cache else Path(options.results) / "cache"
     for folder in (Path(options.results), cache):
         _check_writable_without_writing(folder)
-    preflight(study, options.model)
     several = len(options.seeds) > 1
     cases = 0
     for training in plan.trainings:
@@ -53,10 +53,17 @@ def check(args: argparse.Namespace) -> int:
         cases += len(ids)
         print(f"{config.strategy} {config.label} seed {seed} (cost {plan.cost(training):,.0f}): "
               + ", ".join(ids))  # fmt: skip
+    for finding in study.findings:
+        print(f"finding {finding.name}: {finding.says} ({finding.claim})")
+    # The model and every language's data last: what the study would run is listed even
+    # where one of them cannot be reached (the hub, from an offline machine).
+    sys.stdout.flush()
+    preflight(study, options.model)
     shard = f", shard {options.shard}" if options.shard else ""
     print(
         f"{study.name}: ok; {len(plan.trainings)} training(s), {cases} case(s){shard}; "
-        f"model {options.model or study.model}, data {study.data}"
+        f"{len(study.findings)} finding(s); model {options.model or study.model}, "
+        f"data {study.data}"
     )
     return 0
 
