@@ -265,7 +265,7 @@ def test_diff_refuses_runs_of_different_test_data_in_one_line(runs):
 
 
 def test_a_cache_entry_without_its_predictions_file_trains_again(tmp_path):
-    from xner.execution.runner import CACHE_SCHEMA, read_cache
+    from xner.execution.cache import CACHE_SCHEMA, read_cache
 
     record = make_result(predictions="predictions/entry.de.conll").to_dict()
     entry = tmp_path / "entry.json"

@@ -122,7 +122,7 @@ def test_cache_key_follows_xners_code(tmp_path):
     module or a renamed one changes it; the same sources give the same one."""
     import shutil
 
-    from xner.execution.runner import PACKAGE, code_fingerprint
+    from xner.execution.cache import PACKAGE, code_fingerprint
 
     copy = tmp_path / "xner"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
