@@ -167,7 +167,7 @@ class Runner:
         if cache is None:  # nothing to keep the predictions with (timing runs)
             return [self.score(config, seed, lang)[0] for lang in config.eval_langs]
         results = self._run_cached(cache, config, seed)
-        if self.cache_dir is not None:  # so that a rerun finds the entry without a worker
+        if cache.exists():  # so that a rerun finds the entry without a worker (not: a full disk)
             key = request_key(self.study, config, seed, self.runtime, self.model, self.data)
             remember(self.cache_dir, key, cache)
         return results
