@@ -22,6 +22,7 @@ import platform
 from dataclasses import asdict
 from pathlib import Path
 
+from xner.data.corpus import corpus_fingerprint
 from xner.results.records import Result, versions
 from xner.spec.recipe import BUILT_IN_MODELS
 from xner.writer import write_json
@@ -98,7 +99,8 @@ def request_key(study, config, seed: int, runtime, model: str | None, data: str 
     inputs = {
         "study": study.ref,
         "study_file": hashlib.sha256(source.read_bytes()).hexdigest() if source.is_file() else "",
-        "corpus": {lang: asdict(spec) for lang, spec in (study.corpus or {}).items()},
+        # The corpus files' contents, as the entry's own key has them: an edited file is a miss.
+        "corpus": {lang: corpus_fingerprint(spec) for lang, spec in (study.corpus or {}).items()},
         "config": asdict(config),
         "seed": seed,
         "runtime": asdict(runtime),
