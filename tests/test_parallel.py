@@ -1,6 +1,6 @@
 """Trainings in worker processes through the real engine: --jobs N gives a serial run's
 figures bit for bit, and shards merged give one full run's tables (smoke few-shot: five
-small trainings, about half a minute on two cores)."""
+small trainings, about half a minute on two cores, twice)."""
 
 import json
 
@@ -42,7 +42,12 @@ def test_two_jobs_give_the_serial_figures_bit_for_bit(serial, tmp_path):
 
 
 def test_shards_merged_give_the_full_tables(serial, tmp_path, capsys):
-    outs = [run(tmp_path, f"shard{i}", "--shard", f"{i}/3") for i in (1, 2, 3)]
+    # On the serial run's cache: the shards' share of the plan and the merge are under test
+    # here, their trainings are the serial run's (real trainings in shards: test_slurm.py,
+    # test_shared_cache.py).
+    cache = str(serial / "cache")
+    outs = [run(tmp_path, f"shard{i}", "--shard", f"{i}/3", "--cache", cache) for i in (1, 2, 3)]
+    assert capsys.readouterr().out.count("trained 0 configuration(s)") == 3
     counts = [len(figures(out)) for out in outs]
     assert sum(counts) == len(figures(serial)) and all(counts)
     assert main(["merge", *(str(o / "results.json") for o in outs),

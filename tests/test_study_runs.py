@@ -51,36 +51,51 @@ EXAMPLE_CELLS = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("data", ["synthetic", "panx"])
-def test_the_readme_study_runs_through_xner_run(study_file, tmp_path, data):
-    args = ["run", str(study_file), "--no-progress", "--out", "out"]
-    if data == "panx":
-        if not PANX.is_dir():
-            pytest.skip(f"no real PAN-X at {PANX} (only in the project's shared checkout)")
-        args += ["--data", str(PANX)]
-    done = xner(*args, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    found = cells(tmp_path / "out")
+def check_example_run(out: Path, said: str) -> None:
+    """The example study's six cells, its crossover in words and its plot, all trained."""
+    found = cells(out)
     assert set(found) == EXAMPLE_CELLS
     assert {r["size"] for r in found.values()} == {None, 50, 100, 200}
     assert {r["study"] for r in found.values()} == {"en_to_it"}
     assert all(r["reference"] == "zero-shot" for k, r in found.items() if k[0] == "few-shot")
-    tables = (tmp_path / "out" / "tables.md").read_text(encoding="utf-8")
+    tables = (out / "tables.md").read_text(encoding="utf-8")
     assert "few-shot it" in tables and "zero-shot en→it" in tables, "the crossover, in words"
-    assert (tmp_path / "out" / "few_shot.png").stat().st_size > 0
-    assert "trained 4 configuration(s)" in done.stdout
+    assert (out / "few_shot.png").stat().st_size > 0
+    assert "trained 4 configuration(s)" in said
 
 
-def test_the_readme_study_runs_through_the_real_benchmark_module(study_file, tmp_path):
+def test_the_readme_study_runs_through_xner_run_on_real_panx(study_file, tmp_path):
+    if not PANX.is_dir():
+        pytest.skip(f"no real PAN-X at {PANX} (only in the project's shared checkout)")
+    done = xner("run", str(study_file), "--no-progress", "--out", "out", "--data", str(PANX),
+                cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    check_example_run(tmp_path / "out", done.stdout)
+
+
+def test_the_readme_study_runs_through_xner_run_then_the_real_benchmark_module(
+    study_file, tmp_path
+):
+    """`xner run` trains the study; the benchmark module, on the same cache (as the docs say
+    both fronts share one), trains nothing and reports the same figures."""
+    done = xner("run", str(study_file), "--no-progress", "--out", "cli", "--cache", "cache",
+                cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    check_example_run(tmp_path / "cli", done.stdout)
+
     pytest_run = [sys.executable, "-m", "pytest", str(ROOT / "benchmarks" / "test_transfer.py"),
                   "--xner-study", str(study_file), "--xner-results", str(tmp_path / "out"),
-                  "-p", "no:cacheprovider", "-q", "-rA"]  # fmt: skip
+                  "--xner-cache", str(tmp_path / "cache"), "-p", "no:cacheprovider", "-q",
+                  "-rA"]  # fmt: skip
     done = run(*pytest_run, cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
     assert "6 passed" in done.stdout
+    assert "trained 0 configuration(s), 4 from cache" in done.stdout
     for case in ("test_zero_shot[en_to_it-en->fr]", "test_few_shot[en_to_it-it:100->it]"):
         assert case in done.stdout
-    assert set(cells(tmp_path / "out")) == EXAMPLE_CELLS
+    by_cli, by_pytest = cells(tmp_path / "cli"), cells(tmp_path / "out")
+    assert set(by_pytest) == EXAMPLE_CELLS
+    assert {k: r["f1"] for k, r in by_pytest.items()} == {k: r["f1"] for k, r in by_cli.items()}
 
     # No expected figures: measured only, unless asked for; then each case says what is missing.
     required = run(*pytest_run, "--xner-require-expected", "-k", "zero_shot", cwd=tmp_path)
