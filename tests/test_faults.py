@@ -458,12 +458,13 @@ def start_with_its_worker(tmp_path, command, wait_s=60):
     return process, workers
 
 
-def start_run_and_its_worker(tmp_path):
+def start_run_and_its_worker(tmp_path, *args):
     """`xner run` of a training that takes minutes, once its worker has started."""
     return start_with_its_worker(
         tmp_path,
-        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress"],
-    )
+        [sys.executable, "-m", "xner.cli", "run", "long.toml", "--out", "out", "--no-progress",
+         *args],
+    )  # fmt: skip
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -476,16 +477,19 @@ def test_a_worker_whose_parent_is_killed_stops_at_once(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-@pytest.mark.parametrize("signum, code, how", [(15, 143, "SIGTERM"), (2, 130, "Ctrl-C")])
-def test_sigterm_and_ctrl_c_end_the_workers_with_one_line(tmp_path, signum, code, how):
-    run, workers = start_run_and_its_worker(tmp_path)
+@pytest.mark.parametrize(
+    "signum, code, how, cache",
+    [(15, 143, "SIGTERM", ()), (2, 130, "Ctrl-C", ("--cache", "shared/"))],
+)
+def test_sigterm_and_ctrl_c_end_the_workers_with_one_line(tmp_path, signum, code, how, cache):
+    run, workers = start_run_and_its_worker(tmp_path, *cache)
     os.killpg(run.pid, signum) if signum == 2 else os.kill(run.pid, signum)  # Ctrl-C: the group
     out, err = run.communicate(timeout=60)
     assert run.returncode == code, err
     assert "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == (
-        f"xner: stopped by {how}; the configurations that finished are cached in out/cache/: "
-        "the same command trains only what is missing"
+        f"xner: stopped by {how}; the configurations that finished are cached in "
+        f"{'shared' if cache else 'out/cache'}/: the same command trains only what is missing"
     )
     assert not [pid for pid in workers if alive(pid)]
     from xner.reporting.output import FolderLock

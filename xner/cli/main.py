@@ -85,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         how = "SIGTERM" if err.args == ("SIGTERM",) else "Ctrl-C"
         kept = ""
         if args.command in ("run", "matrix"):
+            cache = str(args.cache).rstrip("/") if args.cache else f"{args.results}/cache"
             kept = (
-                f"; the configurations that finished are cached in {args.results}/cache/: the "
-                "same command trains only what is missing"
+                f"; the configurations that finished are cached in {cache}/: the same "
+                "command trains only what is missing"
             )
         print(f"xner: stopped by {how}{kept}", file=sys.stderr)
         return 143 if how == "SIGTERM" else 130
