@@ -22,7 +22,7 @@ def add_parser(commands) -> None:
 
 def check(args: argparse.Namespace) -> int:
     from xner.execution.checks import preflight
-    from xner.execution.options import RunOptions
+    from xner.execution.options import RunOptions, cache_folder
     from xner.execution.plan import make_plan
     from xner.spec.cases import case_id
     from xner.spec.identity import CaseId
@@ -38,7 +38,7 @@ def check(args: argparse.Namespace) -> int:
             f"--shard {options.shard}: no training configuration falls in this shard "
             f"({study.name} has {plan.total}); use at most {plan.total} shards"
         )
-    cache = Path(options.cache) if options.cache else Path(options.results) / "cache"
+    cache = cache_folder(options.results, options.cache)
     for folder in (Path(options.results), cache):
         _check_writable_without_writing(folder)
     several = len(options.seeds) > 1

@@ -25,6 +25,7 @@ from xner.cli import (
     tolerances,
 )
 from xner.errors import XnerError
+from xner.execution.options import cache_folder
 
 # One module per subcommand, each with add_parser(commands) and the function that runs it.
 COMMANDS = (run, check, ls, matrix, compare, diff, history, tolerances, merge, expected, slurm)
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         how = "SIGTERM" if err.args == ("SIGTERM",) else "Ctrl-C"
         kept = ""
         if args.command in ("run", "matrix"):
-            cache = str(args.cache).rstrip("/") if args.cache else f"{args.results}/cache"
+            cache = cache_folder(args.results, args.cache)
             kept = (
                 f"; the configurations that finished are cached in {cache}/: the same "
                 "command trains only what is missing"

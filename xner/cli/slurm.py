@@ -71,6 +71,7 @@ def _count(text: str) -> int:
 
 
 def slurm(args: argparse.Namespace) -> int:
+    from xner.execution.options import cache_folder
     from xner.spec.study import load_study
 
     study = load_study(args.study, args.data).select(args.strategy)
@@ -85,7 +86,7 @@ def slurm(args: argparse.Namespace) -> int:
     # A study file by its absolute path (the tasks may start elsewhere), a built-in by name.
     ref = study.ref if study.ref == study.name else str(Path(study.ref).resolve())
     out = Path(args.out or Path("runs") / study.name).resolve()
-    cache = Path(args.cache).resolve() if args.cache else out / "cache"
+    cache = cache_folder(out, args.cache).resolve()
     folder = out / "slurm"
     (folder / "logs").mkdir(parents=True, exist_ok=True)
     scripts = write_scripts(folder, ref, study.name, args, out, cache)

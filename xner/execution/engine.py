@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xner.execution.jobs import Job, Outcome, Workers, run_jobs
+from xner.execution.options import cache_folder
 from xner.results.records import Result, load_results
 from xner.spec.identity import CaseId, Cell, ConfigId
 
 logger = logging.getLogger(__name__)
-
-CACHE_FOLDER = "cache"  # inside the results folder, unless --xner-cache / --cache says where
 
 
 def run_facts() -> dict:
@@ -104,7 +103,7 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
-        self.cache_dir = Path(self.cache_dir) if self.cache_dir else self.out / CACHE_FOLDER
+        self.cache_dir = cache_folder(self.out, self.cache_dir)
 
     # ---- training ---------------------------------------------------------------------
 

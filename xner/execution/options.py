@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from xner.execution import flags
 from xner.execution.schedule import Shard
@@ -126,6 +127,14 @@ def add_run_options(add: Callable, prefix: str = "") -> None:
         names = [f"--{prefix}{option.name}"] + ([] if prefix else list(option.aliases))
         dest = f"{prefix.replace('-', '_')}{option.dest}"
         add(*names, dest=dest, **option.kwargs(typed=not prefix))
+
+
+CACHE_FOLDER = "cache"  # inside the results folder, unless --xner-cache / --cache says where
+
+
+def cache_folder(results: str | Path, cache: str | Path | None) -> Path:
+    """The training cache of a run: `cache` where given, else cache/ in its results folder."""
+    return Path(cache) if cache else Path(results) / CACHE_FOLDER
 
 
 @dataclass(frozen=True)
